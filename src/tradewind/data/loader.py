@@ -1,0 +1,176 @@
+"""Load OHLCV bars from CSV (optionally gzip) or Parquet files into validated frames.
+
+Reading goes through pyarrow (multi-threaded, parses ISO timestamps natively), so a
+2-million-row gzip CSV loads in a couple of seconds. Nothing is ever written.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from tradewind.data.validation import _list_rows, _plural, _resolve_columns, validate_ohlcv
+from tradewind.errors import ConfigError, DataError
+
+_CSV_EXTENSIONS = (".csv.gz", ".csv")
+_PARQUET_EXTENSIONS = (".parquet", ".pq")
+_EXTENSIONS = (*_CSV_EXTENSIONS, *_PARQUET_EXTENSIONS)
+_UNIT_NS = {
+    "w": 7 * 86_400_000_000_000,
+    "d": 86_400_000_000_000,
+    "h": 3_600_000_000_000,
+    "m": 60_000_000_000,
+    "s": 1_000_000_000,
+    "ms": 1_000_000,
+    "us": 1_000,
+    "ns": 1,
+}
+_TIMEFRAME_RE = re.compile(r"(\d+)(ns|us|ms|[smhdwSHDW])")
+_READ_ERRORS = (OSError, ValueError, EOFError, zlib.error, pa.ArrowException)
+
+
+def load_ohlcv(
+    path: str | Path,
+    *,
+    symbol: str | None = None,
+    repair: bool = False,
+    report: list[str] | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Read one file and return ``{symbol: bars}`` (one entry per symbol for long format).
+
+    Without a ``symbol``/``ticker`` column the key is ``symbol`` or ``symbol_from_path(path)``;
+    with one, ``symbol`` selects a single symbol of the file.
+    """
+    path = Path(path)
+    source = path.name
+    frame = _resolve_columns(_read(path), source)
+    if "symbol" not in frame.columns:
+        name = symbol if symbol is not None else symbol_from_path(path)
+        return {name: validate_ohlcv(frame, source=source, repair=repair, report=report)}
+    return _split_symbols(frame, source, symbol, repair, report)
+
+
+def load_many(
+    paths: Sequence[str | Path], *, repair: bool = False, report: list[str] | None = None
+) -> dict[str, pd.DataFrame]:
+    """Load several files into one ``{symbol: bars}``; a symbol may come from one file only."""
+    if isinstance(paths, (str, Path)):
+        raise ConfigError("load_many expects a list of paths; use load_ohlcv for a single file")
+    merged: dict[str, pd.DataFrame] = {}
+    origin: dict[str, Path] = {}
+    for p in paths:
+        for sym, bars in load_ohlcv(p, repair=repair, report=report).items():
+            if sym in merged:
+                raise ConfigError(f"symbol {sym!r} is in both {origin[sym]} and {p}")
+            merged[sym], origin[sym] = bars, Path(p)
+    return merged
+
+
+def symbol_from_path(path: str | Path) -> str:
+    """``binance_BTCUSDT_1m_2025-06.csv.gz`` -> ``BTCUSDT``; otherwise the bare file stem."""
+    name = Path(path).name
+    ext = next((e for e in _EXTENSIONS if name.lower().endswith(e)), None)
+    stem = name[: -len(ext)] if ext else Path(name).stem
+    parts = stem.split("_")
+    if len(parts) >= 3 and parts[0] and parts[1] and _TIMEFRAME_RE.fullmatch(parts[2]):
+        return parts[1]
+    return stem
+
+
+def infer_timeframe_ns(ts: npt.NDArray[np.int64]) -> int:
+    """Bar spacing as the median positive gap between int64 ns timestamps (robust to gaps)."""
+    ts = np.asarray(ts, dtype=np.int64)
+    if ts.size < 2:
+        raise DataError(f"cannot infer a timeframe from {ts.size} timestamp(s) (need at least 2)")
+    gaps = np.diff(ts)
+    gaps = gaps[gaps > 0]
+    if gaps.size == 0:
+        raise DataError("cannot infer a timeframe: no two timestamps differ")
+    return int(np.median(gaps))
+
+
+def timeframe_to_ns(tf: str) -> int:
+    """``"5m"`` -> 300_000_000_000. Units: ns, us, ms, s, m, h, d, w (``m`` is minutes)."""
+    match = _TIMEFRAME_RE.fullmatch(tf.strip()) if isinstance(tf, str) else None
+    if match is None or int(match[1]) == 0:
+        raise ConfigError(
+            f"timeframe {tf!r} is not valid (expected a positive integer and a unit "
+            "s, m, h, d or w, e.g. 30s, 1m, 5m, 15m, 1h, 4h, 1d, 1w)"
+        )
+    unit = match[2] if match[2] in _UNIT_NS else match[2].lower()
+    return int(match[1]) * _UNIT_NS[unit]
+
+
+def ns_to_timeframe(ns: int) -> str:
+    """Inverse of ``timeframe_to_ns`` using the largest exact unit: 3_600e9 -> ``"1h"``."""
+    if isinstance(ns, bool) or not isinstance(ns, (int, np.integer)) or ns <= 0:
+        raise ConfigError(f"timeframe {ns!r} must be a positive integer number of nanoseconds")
+    ns = int(ns)
+    unit, size = next((u, n) for u, n in _UNIT_NS.items() if ns % n == 0)
+    return f"{ns // size}{unit}"
+
+
+def _read(path: Path) -> pd.DataFrame:
+    """File to a raw frame (original columns, RangeIndex = file row - 1) or ``DataError``."""
+    if not path.exists():
+        raise DataError(f"file not found: {path}")
+    if not path.is_file():
+        raise DataError(f"{path} is not a file")
+    name = path.name.lower()
+    if not name.endswith(_EXTENSIONS):
+        raise DataError(f"{path}: unsupported file type (supported: {', '.join(_EXTENSIONS)})")
+    if path.stat().st_size == 0:
+        raise DataError(f"{path}: file is empty")
+    is_csv = name.endswith(_CSV_EXTENSIONS)
+    try:
+        table = pa_csv.read_csv(path) if is_csv else pq.read_table(path)
+        for i, field in enumerate(table.schema):
+            if pa.types.is_date(field.type):  # plain dates: timestamps, not Python objects
+                table = table.set_column(i, field.name, table.column(i).cast(pa.timestamp("s")))
+        frame: pd.DataFrame = table.to_pandas(split_blocks=True)
+    except _READ_ERRORS as exc:
+        kind = "CSV" if is_csv else "Parquet"
+        raise DataError(f"{path}: cannot read {kind} file ({exc})") from exc
+    return frame
+
+
+def _split_symbols(
+    frame: pd.DataFrame, source: str, only: str | None, repair: bool, report: list[str] | None
+) -> dict[str, pd.DataFrame]:
+    """Validate each symbol of a long-format frame on its own (row numbers stay file rows)."""
+    keys = frame["symbol"].astype("str").str.strip()
+    missing = (frame["symbol"].isna() | (keys == "")).to_numpy(dtype=np.bool_)
+    if missing.any():
+        rows = np.flatnonzero(missing) + 1
+        if not repair:
+            more = rows.size - 1
+            extra = f" (and {more} more {_plural(more, 'row')} with the same problem)"
+            raise DataError(f"{source} row {rows[0]}: symbol is missing" + (extra if more else ""))
+        if report is not None:
+            report.append(
+                f"{source}: dropped {rows.size} {_plural(rows.size, 'row')} "
+                f"without a symbol ({_list_rows(rows)})"
+            )
+        frame, keys = frame[~missing], keys[~missing]
+    if only is not None:
+        frame, keys = frame[keys == only], keys[keys == only]
+        if frame.empty:
+            raise DataError(f"{source}: no rows for symbol {only!r}")
+    return {
+        str(sym): validate_ohlcv(
+            group,  # validate_ohlcv ignores the symbol column
+            source=f"{source} (symbol {sym})",
+            repair=repair,
+            report=report,
+        )
+        for sym, group in frame.groupby(keys, sort=False)
+    }

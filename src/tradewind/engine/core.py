@@ -1,0 +1,221 @@
+"""The trading engine: the one object a strategy talks to, in backtest, paper and live alike.
+
+It owns the clock, the message bus, the order manager, the risk checks, the portfolio and the
+market-data feeds a strategy reads. A venue (simulated or real) is plugged in with
+``attach_venue``; it reports back through ``order_event`` / ``order_fill`` / ``order_updated``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+from tradewind.engine.bus import MessageBus
+from tradewind.engine.clock import Clock
+from tradewind.engine.oms import OrderManager
+from tradewind.engine.portfolio import Portfolio
+from tradewind.engine.risk import RiskEngine
+from tradewind.errors import ConfigError, LookAheadError
+from tradewind.model.enums import OrderStatus
+from tradewind.model.instrument import Instrument
+from tradewind.model.order import Fill, Order
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+
+class Venue(Protocol):
+    """What the engine needs from any venue: take, cancel and change orders."""
+
+    def submit(self, order: Order, ts: int) -> None: ...
+
+    def cancel(self, order: Order, ts: int, reason: str = ...) -> None: ...
+
+    def modify(
+        self,
+        order: Order,
+        ts: int,
+        *,
+        quantity: float | None = ...,
+        price: float | None = ...,
+        trigger_price: float | None = ...,
+    ) -> None: ...
+
+
+class Listener(Protocol):
+    """The engine's view of a strategy: the callbacks it is sent."""
+
+    def on_order(self, order: Order) -> None: ...
+
+    def on_fill(self, fill: Fill) -> None: ...
+
+
+FIELDS = ("open", "high", "low", "close", "volume")
+
+
+class Feed:
+    """One bar series (instrument × timeframe) and how much of it is known so far.
+
+    ``cursor`` is the index of the last CLOSED bar the strategy may see (-1 before the first).
+    Everything a strategy reads goes through it, which is what makes look-ahead impossible.
+    """
+
+    __slots__ = ("arrays", "cursor", "instrument", "tf_ns", "timeframe")
+
+    def __init__(
+        self, instrument: str, timeframe: str, tf_ns: int, arrays: dict[str, NDArray[Any]]
+    ) -> None:
+        self.instrument = instrument
+        self.timeframe = timeframe
+        self.tf_ns = tf_ns
+        self.arrays = arrays  # "ts" (int64 ns, bar open) and the OHLCV float64 columns
+        self.cursor = -1
+
+    def __len__(self) -> int:
+        return len(self.arrays["ts"])
+
+    def known(self, field: str) -> NDArray[Any]:
+        """The column up to the current bar: a numpy view, never a copy."""
+        arr = self.arrays.get(field)
+        if arr is None:
+            raise ConfigError(f"no field {field!r}; bars have ts, {', '.join(FIELDS)}")
+        return arr[: self.cursor + 1]
+
+    def last(self, field: str = "close") -> float:
+        if self.cursor < 0:
+            raise LookAheadError(f"{self.instrument} {self.timeframe}: no bar has closed yet")
+        return float(self.arrays[field][self.cursor])
+
+
+class TradingEngine:
+    def __init__(
+        self,
+        instruments: dict[str, Instrument],
+        portfolio: Portfolio,
+        *,
+        clock: Clock | None = None,
+        bus: MessageBus | None = None,
+        risk: RiskEngine | None = None,
+    ) -> None:
+        self.instruments = instruments
+        self.portfolio = portfolio
+        self.clock = clock or Clock()
+        self.bus = bus or MessageBus()
+        self.oms = OrderManager()
+        self.risk = risk or RiskEngine()
+        self.feeds: dict[tuple[str, str], Feed] = {}
+        self.exec_feed: dict[str, Feed] = {}  # the finest bar feed of each instrument
+        self.venue: Venue | None = None
+        self.listener: Listener | None = None
+        self.last_tick_price: dict[str, float] = {}
+        portfolio.mark = self.mark
+
+    # --- wiring -------------------------------------------------------------------------------
+
+    def attach_venue(self, venue: Venue) -> None:
+        self.venue = venue
+
+    def add_feed(self, feed: Feed) -> None:
+        if feed.instrument not in self.instruments:
+            raise ConfigError(f"feed for unknown instrument {feed.instrument!r}")
+        self.feeds[(feed.instrument, feed.timeframe)] = feed
+        best = self.exec_feed.get(feed.instrument)
+        if best is None or feed.tf_ns < best.tf_ns:
+            self.exec_feed[feed.instrument] = feed
+
+    def feed(self, instrument: str, timeframe: str | None = None) -> Feed:
+        if timeframe is None:
+            found = self.exec_feed.get(instrument)
+        else:
+            found = self.feeds.get((instrument, timeframe))
+        if found is None:
+            have = ", ".join(f"{s} {tf}" for s, tf in self.feeds) or "none"
+            what = instrument + (f" {timeframe}" if timeframe else "")
+            raise ConfigError(f"no bar data for {what} (have: {have})")
+        return found
+
+    def mark(self, instrument: str) -> float:
+        """Last known price: the latest tick, else the last closed bar's close."""
+        px = self.last_tick_price.get(instrument)
+        if px is not None:
+            return px
+        feed = self.exec_feed.get(instrument)
+        if feed is None or feed.cursor < 0:
+            return float("nan")
+        return float(feed.arrays["close"][feed.cursor])
+
+    # --- orders from strategies ---------------------------------------------------------------
+
+    def submit(self, order: Order) -> Order:
+        """Pre-trade risk checks, then to the venue. A denied order comes back REJECTED."""
+        if self.venue is None:
+            raise ConfigError("no venue attached to the engine")
+        if order.instrument not in self.instruments:
+            raise ConfigError(
+                f"unknown instrument {order.instrument!r}; known: {', '.join(self.instruments)}"
+            )
+        now = self.clock.now()
+        order.ts_init = order.ts_last = order.active_ts = now
+        self.oms.add(order)
+        price = self.mark(order.instrument)
+        if order.price is not None:
+            price = order.price
+        reason = self.risk.check(order, price, self.portfolio.qty[order.instrument])
+        if reason is not None:
+            self.order_event(order, OrderStatus.REJECTED, now, reason)
+            return order
+        self.oms.transition(order, OrderStatus.SUBMITTED, now)
+        self.bus.publish("order.submitted", order)
+        self.venue.submit(order, now)
+        return order
+
+    def submit_linked(self, orders: Sequence[Order]) -> list[Order]:
+        return [self.submit(o) for o in orders]
+
+    def cancel(self, order: Order) -> None:
+        if self.venue is not None and order.is_open:
+            self.venue.cancel(order, self.clock.now())
+
+    def modify(
+        self,
+        order: Order,
+        *,
+        quantity: float | None = None,
+        price: float | None = None,
+        trigger_price: float | None = None,
+    ) -> None:
+        if self.venue is not None and order.is_open:
+            self.venue.modify(
+                order, self.clock.now(), quantity=quantity, price=price, trigger_price=trigger_price
+            )
+
+    # --- venue events -------------------------------------------------------------------------
+
+    def order_event(self, order: Order, status: OrderStatus, ts: int, reason: str = "") -> None:
+        if order.client_order_id not in self.oms.orders:
+            self.oms.add(order)  # venue-originated (liquidation)
+        self.oms.transition(order, status, ts, reason)
+        self.bus.publish(f"order.{status.value}", order)
+        if self.listener is not None:
+            self.listener.on_order(order)
+
+    def order_updated(self, order: Order, ts: int) -> None:
+        order.ts_last = ts
+        self.bus.publish("order.updated", order)
+        if self.listener is not None:
+            self.listener.on_order(order)
+
+    def order_fill(self, order: Order, fill: Fill) -> None:
+        self.oms.apply_fill(order, fill)
+        self.portfolio.apply_fill(fill)
+        self.bus.publish("fill", fill)
+        if self.listener is not None:
+            self.listener.on_order(order)
+            self.listener.on_fill(fill)
+
+    # --- convenience --------------------------------------------------------------------------
+
+    def ts_array(self, instrument: str, timeframe: str | None = None) -> NDArray[np.int64]:
+        return self.feed(instrument, timeframe).arrays["ts"]

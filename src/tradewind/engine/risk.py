@@ -1,0 +1,73 @@
+"""Pre-trade risk checks: every order passes here before it reaches a venue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tradewind.model.order import Order
+
+
+@dataclass
+class RiskLimits:
+    """Limits per instrument symbol (``"*"`` applies to all); ``None`` means no limit."""
+
+    max_order_quantity: dict[str, float] = field(default_factory=dict)
+    max_order_notional: dict[str, float] = field(default_factory=dict)
+    max_position_quantity: dict[str, float] = field(default_factory=dict)
+    halted: bool = False
+    halted_instruments: set[str] = field(default_factory=set)
+
+
+def _limit(limits: dict[str, float], instrument: str) -> float | None:
+    return limits.get(instrument, limits.get("*"))
+
+
+class RiskEngine:
+    """Checks an order against the limits; returns the reason it is denied, or None."""
+
+    def __init__(self, limits: RiskLimits | None = None) -> None:
+        self.limits = limits or RiskLimits()
+
+    def halt(self, instrument: str | None = None) -> None:
+        """Stop all new orders (or only one instrument's): a kill switch."""
+        if instrument is None:
+            self.limits.halted = True
+        else:
+            self.limits.halted_instruments.add(instrument)
+
+    def resume(self) -> None:
+        self.limits.halted = False
+        self.limits.halted_instruments.clear()
+
+    def check(self, order: Order, price: float, position_qty: float) -> str | None:
+        lim = self.limits
+        inst = order.instrument
+        if not (
+            lim.halted
+            or lim.halted_instruments
+            or lim.max_order_quantity
+            or lim.max_order_notional
+            or lim.max_position_quantity
+        ):
+            return None  # nothing configured: the common backtest case, keep it cheap
+        if lim.halted or inst in lim.halted_instruments:
+            return "trading is halted" + ("" if lim.halted else f" for {inst}")
+        qty = order.quantity if order.quote_quantity is None else order.quote_quantity / price
+        max_qty = _limit(lim.max_order_quantity, inst)
+        if max_qty is not None and qty > max_qty:
+            return f"order quantity {qty:g} exceeds max_order_quantity {max_qty:g} for {inst}"
+        max_notional = _limit(lim.max_order_notional, inst)
+        if max_notional is not None and qty * price > max_notional:
+            return (
+                f"order notional {qty * price:.2f} exceeds max_order_notional "
+                f"{max_notional:.2f} for {inst}"
+            )
+        max_pos = _limit(lim.max_position_quantity, inst)
+        if max_pos is not None and not order.reduce_only:
+            after = position_qty + order.side.sign * qty
+            if abs(after) > max_pos and abs(after) > abs(position_qty):
+                return (
+                    f"position would reach {after:g}, beyond max_position_quantity "
+                    f"{max_pos:g} for {inst}"
+                )
+        return None

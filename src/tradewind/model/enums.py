@@ -1,0 +1,96 @@
+"""Enumerations shared by the model, the engine and the venues."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class OrderSide(StrEnum):
+    BUY = "buy"
+    SELL = "sell"
+
+    @property
+    def sign(self) -> int:
+        """+1 for buys, -1 for sells: the direction a fill moves the position."""
+        return 1 if self is OrderSide.BUY else -1
+
+    @property
+    def opposite(self) -> OrderSide:
+        return OrderSide.SELL if self is OrderSide.BUY else OrderSide.BUY
+
+
+class OrderType(StrEnum):
+    MARKET = "market"
+    LIMIT = "limit"
+    STOP_MARKET = "stop_market"
+    STOP_LIMIT = "stop_limit"
+    TRAILING_STOP = "trailing_stop"
+
+
+class TimeInForce(StrEnum):
+    GTC = "GTC"  # good till canceled
+    IOC = "IOC"  # immediate or cancel: fill what is possible at once, cancel the rest
+    FOK = "FOK"  # fill or kill: fill everything at once or nothing
+    DAY = "DAY"  # expires at the end of the (UTC) trading day it was submitted on
+    GTD = "GTD"  # good till date: expires at ``Order.expire_ts``
+
+
+class OrderStatus(StrEnum):
+    INITIALIZED = "initialized"
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    PARTIALLY_FILLED = "partially_filled"
+    FILLED = "filled"
+    CANCELED = "canceled"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+
+    @property
+    def is_open(self) -> bool:
+        return self in _OPEN
+
+    @property
+    def is_closed(self) -> bool:
+        return self in _CLOSED
+
+
+_OPEN = frozenset({OrderStatus.SUBMITTED, OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED})
+_CLOSED = frozenset(
+    {OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED}
+)
+
+
+class LiquiditySide(StrEnum):
+    MAKER = "maker"
+    TAKER = "taker"
+
+
+class InstrumentKind(StrEnum):
+    SPOT = "spot"  # a currency pair: buying pays the quote currency, receives the base asset
+    EQUITY = "equity"  # a share: like spot, quoted in a currency
+    PERPETUAL = "perpetual"  # a perpetual future: margin-settled, no notional exchanged, funding
+    SPL_TOKEN = "spl_token"  # a Solana SPL token traded against a quote token (like spot)
+
+
+class CostBasis(StrEnum):
+    """How realized PnL picks the lots a closing fill is matched against."""
+
+    FIFO = "fifo"
+    LIFO = "lifo"
+    AVERAGE = "average"
+
+
+class AccountType(StrEnum):
+    CASH = "cash"  # no borrowing: buys need cash, no shorting, leverage 1
+    MARGIN = "margin"  # borrowing up to the leverage, shorting allowed
+
+
+class TrailingOffsetType(StrEnum):
+    PRICE = "price"  # the offset is an absolute price distance
+    PERCENT = "percent"  # the offset is a fraction of the extreme price (0.02 = 2 %)
+
+
+class ContingencyType(StrEnum):
+    NONE = "none"
+    OCO = "oco"  # one cancels the other(s)
+    OTO = "oto"  # one triggers the other(s): children activate when the parent fills

@@ -1,0 +1,485 @@
+"""The ``Strategy`` base class: parameters, lifecycle callbacks, data access and order helpers.
+
+A strategy is the same object in backtest, paper and live: it only talks to the engine through
+the methods here. Minimal example::
+
+    class SmaCross(Strategy):
+        fast: int = 10
+        slow: int = 30
+
+        def on_start(self) -> None:
+            self.fast_ma = self.indicator(sma, "close", self.fast)
+            self.slow_ma = self.indicator(sma, "close", self.slow)
+
+        def on_bar(self, bar: Bar) -> None:
+            if crossover(self.fast_ma, self.slow_ma):
+                self.buy()
+            elif crossover(self.slow_ma, self.fast_ma):
+                self.close()
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from tradewind.errors import ConfigError
+from tradewind.model.data import Bar, QuoteTick, TradeTick
+from tradewind.model.enums import (
+    ContingencyType,
+    OrderSide,
+    OrderType,
+    TimeInForce,
+    TrailingOffsetType,
+)
+from tradewind.model.order import Fill, Order
+from tradewind.strategy.indicator import AlignedArray, Indicator, precompute
+from tradewind.strategy.params import ParamSpec, collect_params
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from numpy.typing import NDArray
+
+    from tradewind.engine.core import Feed, TradingEngine
+
+log = logging.getLogger("tradewind.strategy")
+
+
+class History:
+    """Bars of one feed up to the current one: numpy views, never copies."""
+
+    __slots__ = ("_feed",)
+
+    def __init__(self, feed: Feed) -> None:
+        self._feed = feed
+
+    def __len__(self) -> int:
+        return self._feed.cursor + 1
+
+    @property
+    def ts(self) -> NDArray[np.int64]:
+        return self._feed.known("ts")
+
+    @property
+    def open(self) -> NDArray[np.float64]:
+        return self._feed.known("open")
+
+    @property
+    def high(self) -> NDArray[np.float64]:
+        return self._feed.known("high")
+
+    @property
+    def low(self) -> NDArray[np.float64]:
+        return self._feed.known("low")
+
+    @property
+    def close(self) -> NDArray[np.float64]:
+        return self._feed.known("close")
+
+    @property
+    def volume(self) -> NDArray[np.float64]:
+        return self._feed.known("volume")
+
+    def last(self, field: str = "close") -> float:
+        return self._feed.last(field)
+
+    def to_frame(self) -> pd.DataFrame:
+        """A DataFrame copy of the known bars (convenient, not for the hot path)."""
+        f = self._feed
+        data = {k: f.known(k) for k in ("open", "high", "low", "close", "volume")}
+        idx = pd.to_datetime(f.known("ts"), utc=True)
+        return pd.DataFrame(data, index=idx)
+
+
+class Source:
+    """A column of another feed, for indicators that combine instruments (e.g. a spread)."""
+
+    __slots__ = ("field", "instrument", "timeframe")
+
+    def __init__(self, instrument: str, field: str = "close", timeframe: str | None = None) -> None:
+        self.instrument = instrument
+        self.field = field
+        self.timeframe = timeframe
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+class Strategy:
+    """Base class for event-driven strategies. Subclass it; override the ``on_*`` you need."""
+
+    params: ClassVar[dict[str, ParamSpec]] = {}
+    name: ClassVar[str] = "strategy"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "name" not in cls.__dict__:
+            cls.name = _snake(cls.__name__)
+        cls.params = collect_params(cls)
+        for pname, spec in cls.params.items():
+            setattr(cls, pname, spec.default)
+
+    def __init__(self, **params: Any) -> None:
+        unknown = sorted(set(params) - set(self.params))
+        if unknown:
+            known = ", ".join(f"{n} ({s.type_name})" for n, s in self.params.items()) or "none"
+            raise ConfigError(
+                f"unknown parameter(s) {', '.join(map(repr, unknown))} for strategy "
+                f"{self.name}; it takes: {known}"
+            )
+        for pname, value in params.items():
+            setattr(self, pname, self.params[pname].coerce(value, self.name))
+        self.validate()
+        self._engine: TradingEngine | None = None
+        self._primary = ""
+
+    def validate(self) -> None:
+        """Check parameters against each other; raise ``ConfigError`` with a clear message."""
+
+    def require(self, condition: bool, message: str) -> None:
+        """Raise ``ConfigError`` naming the strategy and its parameters unless ``condition``."""
+        if not condition:
+            shown = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+            raise ConfigError(f"strategy {self.name}: {message} (got {shown})")
+
+    def get_params(self) -> dict[str, Any]:
+        return {n: getattr(self, n) for n in self.params}
+
+    # --- lifecycle (override what you need) ---------------------------------------------------
+
+    def on_start(self) -> None:
+        """Called once before the first event: create indicators here."""
+
+    def on_bar(self, bar: Bar) -> None:
+        """Called when a bar has closed."""
+
+    def on_quote(self, quote: QuoteTick) -> None:
+        """Called on every quote tick of a subscribed instrument."""
+
+    def on_trade(self, trade: TradeTick) -> None:
+        """Called on every trade tick of a subscribed instrument."""
+
+    def on_order(self, order: Order) -> None:
+        """Called whenever one of this strategy's orders changes."""
+
+    def on_fill(self, fill: Fill) -> None:
+        """Called for every fill of this strategy's orders."""
+
+    def on_stop(self) -> None:
+        """Called once after the last event."""
+
+    # --- wiring -------------------------------------------------------------------------------
+
+    def bind(self, engine: TradingEngine, primary: str) -> None:
+        self._engine = engine
+        self._primary = primary
+        engine.listener = self
+
+    @property
+    def engine(self) -> TradingEngine:
+        if self._engine is None:
+            raise ConfigError(f"strategy {self.name} is not attached to an engine yet")
+        return self._engine
+
+    # --- what the strategy can see ------------------------------------------------------------
+
+    @property
+    def instrument(self) -> str:
+        """The first (primary) instrument."""
+        return self._primary
+
+    @property
+    def instruments(self) -> list[str]:
+        return list(self.engine.instruments)
+
+    @property
+    def time(self) -> int:
+        """Current time, nanoseconds since the epoch (UTC)."""
+        return self.engine.clock.now()
+
+    @property
+    def now(self) -> pd.Timestamp:
+        return pd.Timestamp(self.engine.clock.now(), tz="UTC")
+
+    def position(self, instrument: str | None = None) -> float:
+        """Net quantity held (negative when short)."""
+        return self.engine.portfolio.qty[instrument or self._primary]
+
+    @property
+    def equity(self) -> float:
+        return self.engine.portfolio.equity()
+
+    @property
+    def cash(self) -> float:
+        return self.engine.portfolio.cash()
+
+    def price(self, instrument: str | None = None) -> float:
+        """Last known price of an instrument."""
+        return self.engine.mark(instrument or self._primary)
+
+    def history(self, instrument: str | None = None, timeframe: str | None = None) -> History:
+        return History(self.engine.feed(instrument or self._primary, timeframe))
+
+    def source(
+        self, field: str = "close", instrument: str | None = None, timeframe: str | None = None
+    ) -> Source:
+        """A column of another instrument, for ``indicator`` arguments."""
+        return Source(instrument or self._primary, field, timeframe)
+
+    def indicator(
+        self,
+        func: Callable[..., Any],
+        *args: Any,
+        instrument: str | None = None,
+        timeframe: str | None = None,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Register a vectorized indicator; returns an ``Indicator`` (or a tuple for several
+        outputs). String arguments ``"open"``…``"volume"`` mean that column of the feed."""
+        feed = self.engine.feed(instrument or self._primary, timeframe)
+        label = name or str(getattr(func, "__name__", "indicator"))
+        resolved = tuple(self._resolve(a, feed) for a in args)
+        kw = {k: self._resolve(v, feed) for k, v in kwargs.items()}
+        outs = precompute(func, resolved, kw, feed, label)
+        inds = tuple(
+            Indicator(label if len(outs) == 1 else f"{label}[{i}]", arr, feed)
+            for i, arr in enumerate(outs)
+        )
+        return inds[0] if len(inds) == 1 else inds
+
+    def _resolve(self, arg: Any, feed: Feed) -> Any:
+        if isinstance(arg, Source):
+            other = self.engine.feed(arg.instrument, arg.timeframe)
+            if not np.array_equal(other.arrays["ts"], feed.arrays["ts"]):
+                raise ConfigError(
+                    f"{arg.instrument} and {feed.instrument} bars have different timestamps; "
+                    "an indicator can only combine aligned series"
+                )
+            return arg.field if other is feed else AlignedArray(other.arrays[arg.field])
+        return arg
+
+    def open_orders(self, instrument: str | None = None) -> list[Order]:
+        return self.engine.oms.open_orders(instrument)
+
+    # --- order helpers ------------------------------------------------------------------------
+
+    def buy(self, quantity: float | None = None, **kw: Any) -> Order | None:
+        """Buy ``quantity`` (None: all available cash). ``price=`` makes it a limit, ``stop=`` a
+        stop, both a stop-limit, ``trail=``/``trail_percent=`` a trailing stop."""
+        return self._order(OrderSide.BUY, quantity, **kw)
+
+    def sell(self, quantity: float | None = None, **kw: Any) -> Order | None:
+        """Sell ``quantity`` (None: the whole long, or all-in short in a margin account)."""
+        return self._order(OrderSide.SELL, quantity, **kw)
+
+    def close(self, instrument: str | None = None) -> Order | None:
+        """Close the position with a reduce-only market order (None if flat)."""
+        sym = instrument or self._primary
+        q = self.engine.portfolio.qty[sym]
+        if not q:
+            return None
+        side = OrderSide.SELL if q > 0 else OrderSide.BUY
+        return self._submit(Order(sym, side, abs(q), reduce_only=True))
+
+    def target_quantity(self, quantity: float, instrument: str | None = None) -> Order | None:
+        """Trade the difference between the position and ``quantity`` at market."""
+        sym = instrument or self._primary
+        delta = quantity - self.engine.portfolio.qty[sym]
+        inst = self.engine.instruments[sym]
+        size = inst.round_size(abs(delta))
+        if size <= 0:
+            return None
+        side = OrderSide.BUY if delta > 0 else OrderSide.SELL
+        return self._submit(Order(sym, side, size))
+
+    def target_percent(self, fraction: float, instrument: str | None = None) -> Order | None:
+        """Hold ``fraction`` of equity in the instrument (negative: short) at the last price.
+
+        In a cash account a buy spends at most the cash left (fees included), so it never fails
+        for lack of cash when the next open is higher than the last close.
+        """
+        sym = instrument or self._primary
+        pf = self.engine.portfolio
+        inst = self.engine.instruments[sym]
+        px = self.price(sym)
+        target_value = fraction * pf.equity()
+        delta_value = target_value - pf.qty[sym] * px * inst.multiplier
+        if delta_value > 0 and not pf.account.is_margin:
+            budget = min(delta_value, pf.cash(inst.quote))
+            if budget <= 0:
+                return None
+            return self._submit(Order(sym, OrderSide.BUY, 0.0, quote_quantity=budget))
+        return self.target_quantity(target_value / (px * inst.multiplier), sym)
+
+    def bracket(
+        self,
+        quantity: float,
+        *,
+        stop_loss: float,
+        take_profit: float,
+        side: OrderSide | str = OrderSide.BUY,
+        price: float | None = None,
+        instrument: str | None = None,
+        tif: TimeInForce | str = TimeInForce.GTC,
+    ) -> tuple[Order, Order, Order] | None:
+        """Entry (market, or limit at ``price``) with a stop-loss and a take-profit that activate
+        when it fills and cancel each other (OTO + OCO)."""
+        sym = instrument or self._primary
+        side = OrderSide(side)
+        entry = self._build(side, quantity, sym, price=price, tif=tif)
+        if entry is None:
+            return None
+        inst = self.engine.instruments[sym]
+        exit_side = side.opposite
+        sl = Order(
+            sym,
+            exit_side,
+            entry.quantity,
+            OrderType.STOP_MARKET,
+            trigger_price=inst.round_price(stop_loss),
+            reduce_only=True,
+            tag="stop_loss",
+        )
+        tp = Order(
+            sym,
+            exit_side,
+            entry.quantity,
+            OrderType.LIMIT,
+            price=inst.round_price(take_profit),
+            reduce_only=True,
+            tag="take_profit",
+        )
+        for child, other in ((sl, tp), (tp, sl)):
+            child.parent_id = entry.client_order_id
+            child.contingency = ContingencyType.OCO
+            child.linked_ids = (other.client_order_id,)
+        entry.contingency = ContingencyType.OTO
+        entry.linked_ids = (sl.client_order_id, tp.client_order_id)
+        self._submit(entry)
+        self._submit(sl)
+        self._submit(tp)
+        return entry, sl, tp
+
+    def cancel(self, order: Order) -> None:
+        self.engine.cancel(order)
+
+    def cancel_all(self, instrument: str | None = None) -> None:
+        for order in self.open_orders(instrument):
+            self.engine.cancel(order)
+
+    def modify(
+        self,
+        order: Order,
+        *,
+        quantity: float | None = None,
+        price: float | None = None,
+        trigger_price: float | None = None,
+    ) -> None:
+        inst = self.engine.instruments[order.instrument]
+        self.engine.modify(
+            order,
+            quantity=None if quantity is None else inst.round_size(quantity),
+            price=None if price is None else inst.round_price(price),
+            trigger_price=None if trigger_price is None else inst.round_price(trigger_price),
+        )
+
+    def log(self, message: str) -> None:
+        log.info("%s %s: %s", self.now.isoformat(), self.name, message)
+
+    # --- internals ----------------------------------------------------------------------------
+
+    def _order(
+        self, side: OrderSide, quantity: float | None, *, instrument: str | None = None, **kw: Any
+    ) -> Order | None:
+        order = self._build(side, quantity, instrument or self._primary, **kw)
+        return None if order is None else self._submit(order)
+
+    def _build(
+        self,
+        side: OrderSide,
+        quantity: float | None,
+        sym: str,
+        *,
+        price: float | None = None,
+        stop: float | None = None,
+        trail: float | None = None,
+        trail_percent: float | None = None,
+        tif: TimeInForce | str = TimeInForce.GTC,
+        expire: int | None = None,
+        reduce_only: bool = False,
+        post_only: bool = False,
+        tag: str = "",
+    ) -> Order | None:
+        eng = self.engine
+        inst = eng.instruments.get(sym)
+        if inst is None:
+            raise ConfigError(f"unknown instrument {sym!r}; known: {', '.join(eng.instruments)}")
+        pf = eng.portfolio
+        quote_qty: float | None = None
+        if quantity is None:
+            q = pf.qty[sym]
+            if side is OrderSide.SELL and q > 0:
+                quantity = q
+            elif side is OrderSide.BUY and q < 0:
+                quantity = -q
+            elif pf.account.is_margin:
+                px = price or stop or self.price(sym)
+                power = pf.equity() * pf.account.leverage - pf.notional(sym) if q == 0 else 0.0
+                quantity = inst.round_size(max(power, 0.0) / (px * inst.multiplier))
+            elif (
+                side is OrderSide.BUY
+                and price is None
+                and stop is None
+                and trail is None
+                and (trail_percent is None)
+            ):
+                quote_qty = pf.cash(inst.quote)
+                if quote_qty <= 0:
+                    return None
+            else:
+                px = price or stop or self.price(sym)
+                quantity = inst.round_size(max(pf.cash(inst.quote), 0.0) / (px * inst.multiplier))
+        else:
+            quantity = inst.round_size(quantity)
+        if quote_qty is None and not (quantity and quantity > 0):
+            return None
+        otype = OrderType.MARKET
+        trailing_type = TrailingOffsetType.PRICE
+        offset = None
+        if trail is not None or trail_percent is not None:
+            otype = OrderType.TRAILING_STOP
+            offset = trail if trail is not None else trail_percent
+            if trail_percent is not None:
+                trailing_type = TrailingOffsetType.PERCENT
+        elif price is not None and stop is not None:
+            otype = OrderType.STOP_LIMIT
+        elif price is not None:
+            otype = OrderType.LIMIT
+        elif stop is not None:
+            otype = OrderType.STOP_MARKET
+        return Order(
+            sym,
+            side,
+            quantity or 0.0,
+            otype,
+            price=None if price is None else inst.round_price(price),
+            trigger_price=None if stop is None else inst.round_price(stop),
+            trailing_offset=offset,
+            trailing_offset_type=trailing_type,
+            tif=TimeInForce(tif),
+            expire_ts=expire,
+            reduce_only=reduce_only,
+            post_only=post_only,
+            quote_quantity=quote_qty,
+            tag=tag,
+        )
+
+    def _submit(self, order: Order) -> Order:
+        return self.engine.submit(order)
