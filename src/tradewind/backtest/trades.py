@@ -27,7 +27,7 @@ TRADE_COLUMNS = [
     "exit_fills",
 ]
 
-_EPS = 1e-12
+_REL = 1e-9
 
 
 class _Open:
@@ -66,7 +66,7 @@ def round_trips(
         mult = instruments[f.instrument].multiplier
         left = f.quantity
         sign = 1 if f.side.value == "buy" else -1
-        while left > _EPS:
+        while left > _REL * f.quantity:
             tr = open_.get(f.instrument)
             if tr is None:
                 tr = open_[f.instrument] = _Open(sign, f.ts)
@@ -84,7 +84,7 @@ def round_trips(
                 tr.exit_fills += 1
                 tr.qty += sign * part
                 tr.exit_ts = f.ts
-                if abs(tr.qty) <= _EPS * max(1.0, tr.entry_qty):
+                if abs(tr.qty) <= _REL * tr.entry_qty:
                     closed.append(_close(f.instrument, tr, mult))
                     del open_[f.instrument]
             left -= part

@@ -43,6 +43,8 @@ class MessageBus:
         return found
 
     def publish(self, topic: str, message: Any) -> None:
+        if not (self._exact or self._prefix):
+            return  # nobody listens: the backtest hot path
         for handler in self.handlers(topic):
             handler(topic, message)
 

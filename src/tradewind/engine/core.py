@@ -159,13 +159,12 @@ class TradingEngine:
         now = self.clock.now()
         order.ts_init = order.ts_last = order.active_ts = now
         self.oms.add(order)
-        price = self.mark(order.instrument)
-        if order.price is not None:
-            price = order.price
-        reason = self.risk.check(order, price, self.portfolio.qty[order.instrument])
-        if reason is not None:
-            self.order_event(order, OrderStatus.REJECTED, now, reason)
-            return order
+        if self.risk.active:
+            price = order.price if order.price is not None else self.mark(order.instrument)
+            reason = self.risk.check(order, price, self.portfolio.qty[order.instrument])
+            if reason is not None:
+                self.order_event(order, OrderStatus.REJECTED, now, reason)
+                return order
         self.oms.transition(order, OrderStatus.SUBMITTED, now)
         self.bus.publish("order.submitted", order)
         self.venue.submit(order, now)

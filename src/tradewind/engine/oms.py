@@ -57,7 +57,7 @@ class OrderManager:
 
     def apply_fill(self, order: Order, fill: Fill) -> None:
         """Update filled quantity, average price and status (PARTIALLY_FILLED or FILLED)."""
-        if fill.quantity > order.leaves_qty * (1 + 1e-9) + 1e-12:
+        if fill.quantity > order.leaves_qty * (1 + 1e-9):
             raise InvalidOrderTransition(
                 f"order {order.client_order_id}: fill of {fill.quantity} exceeds the "
                 f"{order.leaves_qty} left"
@@ -67,7 +67,7 @@ class OrderManager:
             order.avg_price * order.filled_qty + fill.price * fill.quantity
         ) / new_filled
         order.filled_qty = new_filled
-        done = order.leaves_qty <= 1e-12 * max(1.0, order.quantity)
+        done = order.leaves_qty <= 1e-9 * order.quantity
         self.transition(order, S.FILLED if done else S.PARTIALLY_FILLED, fill.ts)
 
     def open_orders(self, instrument: str | None = None) -> list[Order]:

@@ -39,6 +39,7 @@ class Portfolio:
             for s, i in instruments.items()
         }
         self.qty: dict[str, float] = dict.fromkeys(instruments, 0.0)  # fast net quantity
+        self._settled = {s for s, i in instruments.items() if i.is_margin_settled}
         self.mark: MarkFn = lambda s: 0.0  # set by the driver: the last known price
         self.fx: Callable[[str], float] = self._fx_default
         self.step = 0  # set by the driver; tags recorded events
@@ -62,24 +63,27 @@ class Portfolio:
 
     def apply_fill(self, fill: Fill) -> float:
         """Book one fill: position, cash and fees. Returns the gross realized PnL."""
-        inst = self.instruments[fill.instrument]
-        pos = self.positions[fill.instrument]
+        sym = fill.instrument
+        inst = self.instruments[sym]
+        pos = self.positions[sym]
+        fee = fill.fee
         signed = fill.signed_qty
-        realized = pos.apply(signed, fill.price, fill.fee)
+        realized = pos.apply(signed, fill.price, fee)
         quote = inst.quote
-        acct = self.account
-        if inst.is_margin_settled:
-            acct.credit(quote, realized - fill.fee)
+        balances = self.account.balances
+        if sym in self._settled:
+            balance = balances.get(quote, 0.0) + realized - fee
+            cost = -pos.cost * inst.multiplier
         else:
-            acct.credit(quote, -signed * fill.price * inst.multiplier - fill.fee)
-        self.total_fees += fill.fee * self.fx(quote)
-        new_qty = self.qty[fill.instrument] + signed
-        if abs(new_qty) < 1e-12 * max(1.0, abs(signed)):
-            new_qty = 0.0
-        self.qty[fill.instrument] = new_qty
+            balance = balances.get(quote, 0.0) - signed * fill.price * inst.multiplier - fee
+            cost = 0.0
+        balances[quote] = balance
+        self.total_fees += fee if quote == self.account.base_currency else fee * self.fx(quote)
+        new_qty = 0.0 if pos.is_flat else pos.quantity
+        self.qty[sym] = new_qty
         self.fills.append(fill)
-        self.cash_log.append((self.step, quote, acct.balances[quote]))
-        self.pos_log.append((self.step, fill.instrument, new_qty, self.cost_term(fill.instrument)))
+        self.cash_log.append((self.step, quote, balance))
+        self.pos_log.append((self.step, sym, new_qty, cost))
         return realized
 
     def apply_cash(self, currency: str, amount: float) -> None:

@@ -39,17 +39,21 @@ class RiskEngine:
         self.limits.halted = False
         self.limits.halted_instruments.clear()
 
-    def check(self, order: Order, price: float, position_qty: float) -> str | None:
+    @property
+    def active(self) -> bool:
+        """False when no limit is set (the common backtest case): callers skip ``check``."""
         lim = self.limits
-        inst = order.instrument
-        if not (
+        return bool(
             lim.halted
             or lim.halted_instruments
             or lim.max_order_quantity
             or lim.max_order_notional
             or lim.max_position_quantity
-        ):
-            return None  # nothing configured: the common backtest case, keep it cheap
+        )
+
+    def check(self, order: Order, price: float, position_qty: float) -> str | None:
+        lim = self.limits
+        inst = order.instrument
         if lim.halted or inst in lim.halted_instruments:
             return "trading is halted" + ("" if lim.halted else f" for {inst}")
         qty = order.quantity if order.quote_quantity is None else order.quote_quantity / price

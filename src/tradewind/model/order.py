@@ -144,9 +144,23 @@ class Order:
                 f"{where}: a {self.type.value} order needs a trigger_price > 0, "
                 f"got {self.trigger_price}"
             )
+        if (
+            not needs_trigger
+            and self.type is not OrderType.TRAILING_STOP
+            and self.trigger_price is not None
+        ):
+            raise ConfigError(f"{where}: a {self.type.value} order takes no trigger_price")
         if self.type is OrderType.TRAILING_STOP:
             if not (self.trailing_offset is not None and self.trailing_offset > 0):
                 raise ConfigError(f"{where}: a trailing stop needs a trailing_offset > 0")
+            if (
+                self.trailing_offset_type is TrailingOffsetType.PERCENT
+                and not self.trailing_offset < 1
+            ):
+                raise ConfigError(
+                    f"{where}: a percent trailing_offset is a fraction below 1 (0.02 = 2 %), "
+                    f"got {self.trailing_offset}"
+                )
         elif self.trailing_offset is not None:
             raise ConfigError(f"{where}: only trailing stops take a trailing_offset")
         if self.tif is TimeInForce.GTD and self.expire_ts is None:

@@ -6,7 +6,7 @@ from collections import deque
 
 from tradewind.model.enums import CostBasis
 
-_EPS = 1e-12
+_REL = 1e-9  # residues below this fraction of a fill are float noise, not quantity
 
 
 class Position:
@@ -47,7 +47,7 @@ class Position:
     def avg_price(self) -> float:
         """Volume-weighted price of the open lots (0 when flat)."""
         qty = self.quantity
-        return self.cost / qty if abs(qty) > _EPS else 0.0
+        return self.cost / qty if qty else 0.0
 
     def unrealized_pnl(self, mark: float) -> float:
         return (self.quantity * mark - self.cost) * self.multiplier
@@ -65,12 +65,12 @@ class Position:
             realized += direction * take * (price - lot[1]) * self.multiplier
             lot[0] -= direction * take
             remaining += direction * take
-            if abs(lot[0]) <= _EPS * max(1.0, take):
+            if abs(lot[0]) <= _REL * take:
                 if self.cost_basis is CostBasis.LIFO:
                     lots.pop()
                 else:
                     lots.popleft()
-            if abs(remaining) <= _EPS * max(1.0, abs(signed_qty)):
+            if abs(remaining) <= _REL * abs(signed_qty):
                 remaining = 0.0
         if remaining:
             if self.cost_basis is CostBasis.AVERAGE and lots:

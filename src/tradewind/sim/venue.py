@@ -50,6 +50,7 @@ from tradewind.sim.slippage import SlippageModel
 
 _DAY_NS = 86_400_000_000_000
 _EPS = 1e-12
+_REL = 1e-9  # relative tolerance: quantities may be tiny (1e-12 BTC) and still real
 
 
 class VenueEvents(Protocol):
@@ -378,8 +379,8 @@ class SimulatedVenue:
                 )
                 return False
         if order.type is OrderType.TRAILING_STOP and order.trigger_price is None:
-            ref = self.last_price.get(order.instrument, px)
-            order.trigger_price = self._trail_level(order, ref)
+            # trail from the market the order meets (last_price may be bars old)
+            order.trigger_price = self._trail_level(order, px)
         if order.status is OrderStatus.SUBMITTED:
             self.events.order_event(order, OrderStatus.ACCEPTED, ts)
         return True
@@ -413,7 +414,8 @@ class SimulatedVenue:
         if t is OrderType.STOP_LIMIT:
             assert order.trigger_price is not None and order.price is not None
             tpos = start
-            if not order.triggered:
+            fresh_trigger = not order.triggered
+            if fresh_trigger:
                 trig = _touch(path, start, order.trigger_price, down=not buy)
                 if trig is None:
                     return None
@@ -422,7 +424,8 @@ class SimulatedVenue:
             hit = _touch(path, tpos, order.price, down=buy)
             if hit is None:
                 return None
-            liq = taker if hit[0] == tpos else LiquiditySide.MAKER
+            # taker only when it trades at the moment it triggers; once resting it is a limit
+            liq = taker if fresh_trigger and hit[0] == tpos else LiquiditySide.MAKER
             return _Candidate(order, hit[0], hit[1], liq, liq is taker, seq, trigger_pos=tpos)
         # trailing stop: walk the path, ratcheting the stop with the favourable extreme
         assert order.trigger_price is not None
@@ -489,12 +492,15 @@ class SimulatedVenue:
         if cand.slip and not quote:
             est_qty = order.leaves_qty or (order.quote_quantity or 0.0) / max(price, _EPS)
             price = self.slippage.adjust(order.side, price, est_qty, volume, spread)
+            if order.price is not None:  # a stop-limit: slippage never crosses its limit
+                buy = order.side is OrderSide.BUY
+                price = min(price, order.price) if buy else max(price, order.price)
         if order.quote_quantity is not None and order.filled_qty == 0.0:
             budget = min(order.quote_quantity, max(self.portfolio.cash(inst.quote), 0.0))
             order.quantity = inst.round_size(
                 self.fees.affordable_qty(inst, budget, price, cand.liquidity)
             )
-            if order.quantity <= _EPS:
+            if order.quantity <= 0.0:
                 self._fail(
                     order,
                     ts,
@@ -503,7 +509,7 @@ class SimulatedVenue:
                 )
                 return capacity
         qty = min(order.leaves_qty, capacity)
-        if order.tif is TimeInForce.FOK and qty < order.leaves_qty - _EPS:
+        if order.tif is TimeInForce.FOK and qty < order.leaves_qty * (1 - _REL):
             return capacity  # the one-shot sweep cancels it
         pos = self.portfolio.qty[order.instrument]
         if order.reduce_only:
@@ -512,8 +518,8 @@ class SimulatedVenue:
                 return capacity
             qty = min(qty, abs(pos))
         qty = inst.round_size(qty) if qty < order.leaves_qty else qty
-        if qty <= _EPS:
-            if order.leaves_qty <= _EPS or capacity >= order.leaves_qty:
+        if qty <= 0.0:
+            if capacity >= order.leaves_qty:
                 self._fail(order, ts, f"quantity {order.leaves_qty:g} rounds to nothing")
             return capacity
         fee = self.fees.fee(inst, qty, price, cand.liquidity)
@@ -534,7 +540,7 @@ class SimulatedVenue:
             cand.liquidity,
             ts,
         )
-        if order.reduce_only and qty < order.leaves_qty and abs(pos) - qty <= _EPS:
+        if order.reduce_only and qty < order.leaves_qty and abs(pos) - qty <= _REL * abs(pos):
             order.quantity = order.filled_qty + qty  # position closed: nothing left to reduce
         self.events.order_fill(order, fill)
         if order.status is OrderStatus.FILLED:
@@ -546,17 +552,17 @@ class SimulatedVenue:
     ) -> str | None:
         signed = qty * order.side.sign
         after = pos + signed
-        if abs(after) <= abs(pos) + _EPS and (after == 0 or (after > 0) == (pos > 0)):
+        if abs(after) <= abs(pos) * (1 + _REL) and (after == 0 or (after > 0) == (pos > 0)):
             return None  # reducing never needs funds
         pf = self.portfolio
         if not pf.account.is_margin:
             if inst.is_margin_settled:
                 return f"{inst.symbol} is margin-settled: it needs a margin account"
-            if after < -_EPS:
+            if after < -_REL * max(abs(pos), qty):
                 return "short selling is not allowed in a cash account"
             cost = signed * price * inst.multiplier + fee
             cash = pf.cash(inst.quote)
-            if cost > cash + 1e-9 * max(1.0, abs(cash)):
+            if cost > cash + _REL * abs(cash):
                 return f"insufficient cash: the fill costs {cost:.2f} {inst.quote}, have {cash:.2f}"
             return None
         fx = pf.fx(inst.quote)
@@ -567,7 +573,7 @@ class SimulatedVenue:
             + (abs(after) * price * inst.multiplier * fx * rate)
         )
         equity = pf.equity() - fee * fx
-        if need > equity + 1e-9 * max(1.0, abs(equity)):
+        if need > equity + _REL * abs(equity):
             return (
                 f"insufficient margin: positions would need {need:.2f} "
                 f"{pf.account.base_currency} of margin, equity is {equity:.2f}"
