@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from tradewind.backtest.runner import BacktestConfig, Backtest
+from tradewind.backtest.runner import Backtest, BacktestConfig
 from tradewind.data.loader import load_ohlcv
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "binance_BTCUSDT_1m.csv.gz"

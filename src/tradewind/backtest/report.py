@@ -16,11 +16,8 @@ The file is written atomically (temporary file in the same directory, then ``os.
 
 from __future__ import annotations
 
-import contextlib
 import html
 import math
-import os
-import tempfile
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Literal
@@ -34,6 +31,7 @@ from plotly.subplots import make_subplots
 
 from tradewind.analytics.metrics import drawdown
 from tradewind.errors import ConfigError
+from tradewind.files import write_atomic
 
 __all__ = [
     "BAR_COLUMNS",
@@ -663,9 +661,6 @@ def write_report(
     and moved over ``path`` with ``os.replace``; on any failure the temporary file is removed
     and an existing report at ``path`` is left untouched. Returns ``path``.
     """
-    dest = Path(path)
-    if not dest.parent.is_dir():
-        raise ConfigError(f"report directory {str(dest.parent)!r} does not exist")
     text = render_report(
         title=title,
         bars=bars,
@@ -675,16 +670,4 @@ def write_report(
         settings=settings,
         max_candles=max_candles,
     )
-    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp_name, 0o644)
-        os.replace(tmp_name, dest)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
-        raise
-    return dest
+    return write_atomic(path, text)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,6 +13,7 @@ import pandas as pd
 
 from tradewind.analytics.metrics import basic_metrics, drawdown
 from tradewind.backtest.trades import round_trips
+from tradewind.files import write_atomic
 from tradewind.sim.venue import SimulatedVenue
 
 if TYPE_CHECKING:
@@ -74,7 +73,7 @@ class BacktestResult:
         """JSON text; with ``path`` also written there atomically (all or nothing)."""
         text = json.dumps(self.to_dict(), indent=indent, allow_nan=False)
         if path is not None:
-            write_atomic(Path(path), text)
+            write_atomic(path, text)
         return text
 
     def report(self, path: str | Path, title: str | None = None) -> Path:
@@ -115,19 +114,6 @@ class BacktestResult:
             f"({self.stats['events_per_second']:,.0f}/s)",
         ]
         return "\n".join(lines)
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write to a temp file beside ``path`` then rename: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _clean(obj: Any) -> Any:

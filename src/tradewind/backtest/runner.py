@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import repeat
 from typing import Any
@@ -19,8 +19,9 @@ import numpy as np
 import pandas as pd
 
 from tradewind.backtest.result import BacktestResult, build_result
-from tradewind.data.loader import infer_timeframe_ns, ns_to_timeframe
-from tradewind.engine.core import Feed, TradingEngine
+from tradewind.data.loader import infer_timeframe_ns, ns_to_timeframe, timeframe_to_ns
+from tradewind.data.resample import resample_bars
+from tradewind.engine.core import FIELDS, Feed, TradingEngine
 from tradewind.engine.portfolio import Portfolio
 from tradewind.engine.risk import RiskEngine, RiskLimits
 from tradewind.errors import ConfigError
@@ -84,6 +85,21 @@ class BacktestConfig:
         return AccountType.MARGIN if self.leverage > 1 else AccountType.CASH
 
     def validate(self) -> None:
+        for name in (
+            "cash",
+            "commission",
+            "slippage_bps",
+            "latency_ms",
+            "leverage",
+            "liquidation_fee",
+        ):
+            value = getattr(self, name)
+            if not math.isfinite(value):
+                raise ConfigError(f"{name} must be a finite number, got {value}")
+        if self.commission < 0 or self.slippage_bps < 0 or self.liquidation_fee < 0:
+            raise ConfigError("commission, slippage_bps and liquidation_fee must be >= 0")
+        if self.leverage < 1:
+            raise ConfigError(f"leverage must be >= 1, got {self.leverage}")
         if not (self.cash > 0 and math.isfinite(self.cash)):
             raise ConfigError(f"cash must be a positive number, got {self.cash}")
         if self.volume_cap is not None and not 0 < self.volume_cap <= 1:
@@ -149,8 +165,13 @@ class Backtest:
         trades: Mapping[str, pd.DataFrame] | None = None,
         funding: Mapping[str, pd.DataFrame] | None = None,
         timeframes: Mapping[str, str] | None = None,
+        resample: Mapping[str, Sequence[str]] | None = None,
         **params: Any,
     ) -> None:
+        """``data``: bars per symbol; ``timeframes``: override the inferred timeframe per symbol;
+        ``resample``: extra coarser feeds per symbol (e.g. ``{"BTCUSDT": ["1h"]}``) that a
+        strategy reads with ``history(sym, "1h")`` / ``indicator(..., timeframe="1h")``; each
+        resampled bar is delivered when it closes."""
         self.config = config or BacktestConfig()
         self.config.validate()
         if not data and not quotes and not trades:
@@ -170,6 +191,10 @@ class Backtest:
         self.trades = dict(trades or {})
         self.funding = dict(funding or {})
         self.timeframes = dict(timeframes or {})
+        self.resample = {s: list(tfs) for s, tfs in (resample or {}).items()}
+        for s in self.resample:
+            if s not in self.bars:
+                raise ConfigError(f"resample given for {s!r}, which has no bar data")
         for s in self.funding:
             if s not in self.instruments:
                 raise ConfigError(f"funding rates given for unknown instrument {s!r}")
@@ -203,8 +228,6 @@ class Backtest:
                 tf_ns = infer_timeframe_ns(ts) if len(ts) > 1 else 60_000_000_000
                 tf = ns_to_timeframe(tf_ns)
             else:
-                from tradewind.data.loader import timeframe_to_ns
-
                 tf_ns = timeframe_to_ns(tf)
             arrays = {
                 "ts": ts,
@@ -214,6 +237,19 @@ class Backtest:
                 },
             }
             engine.add_feed(Feed(sym, tf, tf_ns, arrays))
+            for extra in self.resample.get(sym, []):
+                coarse = resample_bars(df, timeframe_to_ns(extra), tf_ns)
+                engine.add_feed(
+                    Feed(
+                        sym,
+                        extra,
+                        timeframe_to_ns(extra),
+                        {
+                            "ts": coarse["ts"].to_numpy(np.int64),
+                            **{k: coarse[k].to_numpy(np.float64) for k in FIELDS},
+                        },
+                    )
+                )
         venue = SimulatedVenue(
             self.instruments,
             portfolio,
@@ -387,22 +423,23 @@ class _Loop:
         clock = self.engine.clock
         margin = pf.account.is_margin
         on_bar = self.strategy.on_bar
-        new = tuple.__new__
+        # Bars are built in C (map over tuple.__new__), not by a Python call per bar.
         rows = zip(repeat(sym), repeat(tf), ts, o, h, lo, c, v, strict=False)
-        for i, row in enumerate(rows, start):
-            t = row[2]
+        bars = map(tuple.__new__, repeat(Bar), rows)
+        for i, bar in enumerate(bars, start):
+            t = bar[2]
             if book:
                 pf.step = i  # fills are tagged with the step they happen in
-                process_bar(sym, t, row[3], row[4], row[5], row[6], row[7])
+                process_bar(sym, t, bar[3], bar[4], bar[5], bar[6], bar[7])
             feed.cursor = i
             clock.ts = t + tf_ns
             if margin and pf.borrowing():
                 pf.step = i
-                self.venue.check_liquidation(sym, t, row[3], row[4], row[5])
-            on_bar(new(Bar, row))
+                self.venue.check_liquidation(sym, t, bar[3], bar[4], bar[5])
+            on_bar(bar)
             if fill_at_close is not None and book:
                 pf.step = i
-                fill_at_close(sym, t, row[6], row[7])
+                fill_at_close(sym, t, bar[6], bar[7])
 
     def _run_general(self, start: int, stop: int) -> None:
         """Many feeds, ticks and/or funding: dispatch each event by kind."""

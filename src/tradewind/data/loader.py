@@ -136,10 +136,14 @@ def _read(path: Path) -> pd.DataFrame:
         for i, field in enumerate(table.schema):
             if pa.types.is_date(field.type):  # plain dates: timestamps, not Python objects
                 table = table.set_column(i, field.name, table.column(i).cast(pa.timestamp("s")))
-        frame: pd.DataFrame = table.to_pandas(split_blocks=True)
+        frame: pd.DataFrame = table.to_pandas(split_blocks=True, self_destruct=True)
+        del table
     except _READ_ERRORS as exc:
         kind = "CSV" if is_csv else "Parquet"
         raise DataError(f"{path}: cannot read {kind} file ({exc})") from exc
+    finally:
+        # Arrow's allocator keeps freed buffers (~4x the file) unless asked to hand them back
+        pa.default_memory_pool().release_unused()
     return frame
 
 

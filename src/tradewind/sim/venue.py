@@ -191,7 +191,7 @@ class SimulatedVenue:
             return None
         if order.quantity < inst.min_size:
             return f"quantity {order.quantity:g} is below the minimum size {inst.min_size:g}"
-        px = order.price or order.trigger_price or self.last_price.get(order.instrument)
+        px = order.price or order.trigger_price or self.portfolio.mark(order.instrument)
         if inst.min_notional and px and order.quantity * px * inst.multiplier < inst.min_notional:
             return (
                 f"notional {order.quantity * px * inst.multiplier:.2f} is below the minimum "
@@ -250,14 +250,15 @@ class SimulatedVenue:
     ) -> None:
         """Match the open orders of ``symbol`` against one bar (before the strategy sees it)."""
         path = (o, h, low, c) if h - o < o - low else (o, low, h, c)
-        self._match(symbol, ts, path, path, v, spread=None)
+        self._match(symbol, ts, path, path, v, spread=self.last_spread.get(symbol))
         self.last_price[symbol] = c
 
     def fill_at_close(self, symbol: str, ts: int, c: float, v: float) -> None:
         """In fill-at-close mode: fill market orders submitted on this bar at its close."""
         orders = [o for o in self.book[symbol] if o.type is OrderType.MARKET and not o.working]
         if orders:
-            self._match(symbol, ts, (c,), (c,), v, spread=None, only=orders, ignore_latency=True)
+            spread = self.last_spread.get(symbol)
+            self._match(symbol, ts, (c,), (c,), v, spread=spread, only=orders, ignore_latency=True)
 
     # --- ticks --------------------------------------------------------------------------------
 
@@ -274,7 +275,7 @@ class SimulatedVenue:
     def process_trade(self, symbol: str, ts: int, price: float, size: float) -> None:
         """A printed trade: market orders fill at its price, limits/stops trigger on it."""
         if self.book[symbol]:
-            self._match(symbol, ts, (price,), (price,), size, spread=None)
+            self._match(symbol, ts, (price,), (price,), size, spread=self.last_spread.get(symbol))
         self.last_price[symbol] = price
 
     # --- matching -----------------------------------------------------------------------------
@@ -491,6 +492,7 @@ class SimulatedVenue:
         price = cand.price
         if cand.slip and not quote:
             est_qty = order.leaves_qty or (order.quote_quantity or 0.0) / max(price, _EPS)
+            est_qty = min(est_qty, capacity)  # what can fill in this bar under the volume cap
             price = self.slippage.adjust(order.side, price, est_qty, volume, spread)
             if order.price is not None:  # a stop-limit: slippage never crosses its limit
                 buy = order.side is OrderSide.BUY
