@@ -244,7 +244,8 @@ def basic_metrics(
     elif final <= 0:
         cagr = -1.0
     else:
-        cagr = _num((final / initial) ** (1.0 / years) - 1.0)
+        growth = math.log(final / initial) / years  # annualising minutes can overflow a power
+        cagr = _num(math.expm1(growth)) if growth < 700 else None
 
     with np.errstate(divide="ignore", invalid="ignore"):
         returns = values[1:] / values[:-1] - 1.0

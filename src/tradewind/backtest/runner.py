@@ -96,8 +96,10 @@ class BacktestConfig:
             value = getattr(self, name)
             if not math.isfinite(value):
                 raise ConfigError(f"{name} must be a finite number, got {value}")
-        if self.commission < 0 or self.slippage_bps < 0 or self.liquidation_fee < 0:
-            raise ConfigError("commission, slippage_bps and liquidation_fee must be >= 0")
+        self.fee_model()  # the models check their own numbers
+        self.slippage_model()
+        if self.liquidation_fee < 0:
+            raise ConfigError(f"liquidation_fee must be >= 0, got {self.liquidation_fee}")
         if self.leverage < 1:
             raise ConfigError(f"leverage must be >= 1, got {self.leverage}")
         if not (self.cash > 0 and math.isfinite(self.cash)):
@@ -376,7 +378,7 @@ class _Loop:
         self.fi = 0
         single_feed = len(schedule.source_list) == 1 and isinstance(schedule.source_list[0], Feed)
         self.single: Feed | None = schedule.source_list[0] if single_feed else None
-        if self.single is None:
+        if self.single is None or funding:
             self._src = schedule.sources.tolist()
             self._row = schedule.rows.tolist()
             self._kind = schedule.kinds.tolist()

@@ -265,11 +265,14 @@ class SimulatedVenue:
     def process_quote(
         self, symbol: str, ts: int, bid: float, ask: float, bid_size: float, ask_size: float
     ) -> None:
-        """Buys trade at the ask, sells at the bid; quote sizes cap the fill when given."""
+        """Buys trade at the ask, sells at the bid; the ask size caps buys and the bid size caps
+        sells when sizes are given (times ``volume_cap`` when that is set)."""
         self.last_spread[symbol] = ask - bid
         if self.book[symbol]:
-            size = min(bid_size, ask_size) if bid_size > 0 and ask_size > 0 else math.inf
-            self._match(symbol, ts, (ask,), (bid,), size, spread=ask - bid, quote=True)
+            sizes = (ask_size if ask_size > 0 else math.inf, bid_size if bid_size > 0 else math.inf)
+            self._match(
+                symbol, ts, (ask,), (bid,), math.inf, spread=ask - bid, quote=True, side_sizes=sizes
+            )
         self.last_price[symbol] = (bid + ask) / 2.0
 
     def process_trade(self, symbol: str, ts: int, price: float, size: float) -> None:
@@ -292,9 +295,12 @@ class SimulatedVenue:
         quote: bool = False,
         only: list[Order] | None = None,
         ignore_latency: bool = False,
+        side_sizes: tuple[float, float] | None = None,
     ) -> None:
         cap = self.config.volume_cap
         capacity = volume * cap if cap is not None else math.inf
+        # quotes cap each side by its own book size; bars share one pool across sides
+        side_caps = None if side_sizes is None else [s * (cap or 1.0) for s in side_sizes]
         book = self.book[symbol]
         cands: list[_Candidate] = []
         one_shot: list[Order] = []
@@ -325,7 +331,11 @@ class SimulatedVenue:
             order = cand.order
             if not order.is_open:
                 continue
-            capacity = self._execute(cand, ts, volume, capacity, spread, quote)
+            if side_caps is None:
+                capacity = self._execute(cand, ts, volume, capacity, spread, quote)
+            else:
+                k = 0 if order.side is OrderSide.BUY else 1
+                side_caps[k] = self._execute(cand, ts, volume, side_caps[k], spread, quote)
             if order.status is OrderStatus.FILLED:
                 for sib_id in order.linked_ids:
                     sib = self._by_id.get(sib_id)
