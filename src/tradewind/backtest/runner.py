@@ -8,6 +8,7 @@ at millions of bars per second.
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -134,7 +135,13 @@ def _as_bar_frame(symbol: str, df: pd.DataFrame) -> pd.DataFrame:
     if missing:
         raise ConfigError(f"{symbol}: bar data lacks column(s) {', '.join(missing)}")
     if "ts" in cols:
-        ts = df[cols["ts"]].to_numpy(dtype=np.int64)
+        col = df[cols["ts"]]
+        if pd.api.types.is_datetime64_any_dtype(col):
+            stamps = pd.DatetimeIndex(col)
+            stamps = stamps if stamps.tz is not None else stamps.tz_localize("UTC")
+            ts = stamps.as_unit("ns").asi8
+        else:
+            ts = col.to_numpy(dtype=np.int64)
     elif isinstance(df.index, pd.DatetimeIndex):
         idx = df.index if df.index.tz is not None else df.index.tz_localize("UTC")
         ts = idx.as_unit("ns").asi8
@@ -222,7 +229,9 @@ class Backtest:
             currency, type=cfg.account_type(), leverage=cfg.leverage, balances={currency: cfg.cash}
         )
         portfolio = Portfolio(account, self.instruments, cfg.cost_basis)
-        engine = TradingEngine(self.instruments, portfolio, risk=RiskEngine(cfg.risk))
+        engine = TradingEngine(
+            self.instruments, portfolio, risk=RiskEngine(copy.deepcopy(cfg.risk))
+        )
         for sym, df in self.bars.items():
             ts = df["ts"].to_numpy(np.int64)
             tf = self.timeframes.get(sym)

@@ -70,6 +70,8 @@ class Feed:
         self.instrument = instrument
         self.timeframe = timeframe
         self.tf_ns = tf_ns
+        for arr in arrays.values():
+            arr.flags.writeable = False  # strategies get views; history is immutable
         self.arrays = arrays  # "ts" (int64 ns, bar open) and the OHLCV float64 columns
         self.cursor = -1
 
@@ -160,8 +162,20 @@ class TradingEngine:
         order.ts_init = order.ts_last = order.active_ts = now
         self.oms.add(order)
         if self.risk.active:
-            price = order.price if order.price is not None else self.mark(order.instrument)
-            reason = self.risk.check(order, price, self.portfolio.qty[order.instrument])
+            sym = order.instrument
+            price = order.price if order.price is not None else self.mark(sym)
+            pending = sum(
+                o.side.sign * o.leaves_qty
+                for o in self.oms.open.values()
+                if o.instrument == sym and not o.reduce_only
+            )
+            reason = self.risk.check(
+                order,
+                price,
+                self.portfolio.qty[sym],
+                multiplier=self.instruments[sym].multiplier,
+                pending_qty=pending,
+            )
             if reason is not None:
                 self.order_event(order, OrderStatus.REJECTED, now, reason)
                 return order

@@ -57,6 +57,11 @@ class OrderManager:
 
     def apply_fill(self, order: Order, fill: Fill) -> None:
         """Update filled quantity, average price and status (PARTIALLY_FILLED or FILLED)."""
+        if S.PARTIALLY_FILLED not in TRANSITIONS[order.status]:  # check before changing it
+            raise InvalidOrderTransition(
+                f"order {order.client_order_id}: cannot go from {order.status.value} to "
+                f"{S.PARTIALLY_FILLED.value} (a fill on a {order.status.value} order)"
+            )
         if fill.quantity > order.leaves_qty * (1 + 1e-9):
             raise InvalidOrderTransition(
                 f"order {order.client_order_id}: fill of {fill.quantity} exceeds the "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from tradewind.model.order import Order
@@ -51,25 +52,40 @@ class RiskEngine:
             or lim.max_position_quantity
         )
 
-    def check(self, order: Order, price: float, position_qty: float) -> str | None:
+    def check(
+        self,
+        order: Order,
+        price: float,
+        position_qty: float,
+        *,
+        multiplier: float = 1.0,
+        pending_qty: float = 0.0,
+    ) -> str | None:
+        """``position_qty``: the filled position; ``pending_qty``: signed quantity of the open
+        orders that would add to it (so two orders in one bar cannot both slip under a limit)."""
         lim = self.limits
         inst = order.instrument
         if lim.halted or inst in lim.halted_instruments:
             return "trading is halted" + ("" if lim.halted else f" for {inst}")
+        needs_price = order.quote_quantity is not None or _limit(lim.max_order_notional, inst)
+        if needs_price and not (math.isfinite(price) and price > 0):
+            return f"no price known yet for {inst}: cannot check the risk limits"
         qty = order.quantity if order.quote_quantity is None else order.quote_quantity / price
         max_qty = _limit(lim.max_order_quantity, inst)
         if max_qty is not None and qty > max_qty:
             return f"order quantity {qty:g} exceeds max_order_quantity {max_qty:g} for {inst}"
         max_notional = _limit(lim.max_order_notional, inst)
-        if max_notional is not None and qty * price > max_notional:
+        notional = qty * price * multiplier
+        if max_notional is not None and notional > max_notional:
             return (
-                f"order notional {qty * price:.2f} exceeds max_order_notional "
+                f"order notional {notional:.2f} exceeds max_order_notional "
                 f"{max_notional:.2f} for {inst}"
             )
         max_pos = _limit(lim.max_position_quantity, inst)
         if max_pos is not None and not order.reduce_only:
-            after = position_qty + order.side.sign * qty
-            if abs(after) > max_pos and abs(after) > abs(position_qty):
+            exposure = position_qty + pending_qty
+            after = exposure + order.side.sign * qty
+            if abs(after) > max_pos and abs(after) > abs(exposure):
                 return (
                     f"position would reach {after:g}, beyond max_position_quantity "
                     f"{max_pos:g} for {inst}"

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from tradewind.engine.portfolio import Portfolio
+from tradewind.errors import ConfigError
 from tradewind.model.enums import (
     ContingencyType,
     LiquiditySide,
@@ -220,13 +221,18 @@ class SimulatedVenue:
         """Change an open order in place (keeps its queue position: the sim has no queue)."""
         if not order.is_open:
             return
+        before = (order.quantity, order.price, order.trigger_price)
         if quantity is not None:
             order.quantity = max(quantity, order.filled_qty)
         if price is not None:
             order.price = price
         if trigger_price is not None:
             order.trigger_price = trigger_price
-        order.validate()
+        try:
+            order.validate()
+        except ConfigError:
+            order.quantity, order.price, order.trigger_price = before  # leave it as it was
+            raise
         self.events.order_updated(order, ts)
 
     def open_orders(self, symbol: str) -> list[Order]:

@@ -32,6 +32,7 @@ class Indicator:
 
     def __init__(self, name: str, values: NDArray[np.float64], feed: Feed) -> None:
         self.name = name
+        values.flags.writeable = False  # the past cannot be rewritten through .values
         self._array = values
         self._list: list[float] = values.tolist()
         self._feed = feed

@@ -11,9 +11,12 @@ come from Python, the CLI (strings) or an optimizer.
 
 from __future__ import annotations
 
+import math
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal, get_args, get_origin
+
+import numpy as np
 
 from tradewind.errors import ConfigError
 
@@ -103,9 +106,9 @@ def _convert(value: Any, t: Any, where: str) -> Any:
     if t is int:
         if isinstance(value, bool):
             raise ConfigError(f"{where} expects an int, got the bool {value!r}")
-        if isinstance(value, int):
-            return value
-        if isinstance(value, float) and value.is_integer():
+        if isinstance(value, int | np.integer):
+            return int(value)
+        if isinstance(value, float | np.floating) and float(value).is_integer():
             return int(value)
         if isinstance(value, str):
             try:
@@ -114,16 +117,21 @@ def _convert(value: Any, t: Any, where: str) -> Any:
                 pass
         raise ConfigError(f"{where} expects an int, got {value!r}")
     if t is float:
+        out: float | None = None
         if isinstance(value, bool):
             raise ConfigError(f"{where} expects a float, got the bool {value!r}")
-        if isinstance(value, int | float):
-            return float(value)
-        if isinstance(value, str):
+        if isinstance(value, int | float | np.integer | np.floating):
+            out = float(value)
+        elif isinstance(value, str):
             try:
-                return float(value.strip())
+                out = float(value.strip())
             except ValueError:
-                pass
-        raise ConfigError(f"{where} expects a float, got {value!r}")
+                out = None
+        if out is None:
+            raise ConfigError(f"{where} expects a float, got {value!r}")
+        if not math.isfinite(out):
+            raise ConfigError(f"{where} must be a finite number, got {value!r}")
+        return out
     if t is str:
         if isinstance(value, str):
             return value
@@ -134,7 +142,14 @@ def _convert(value: Any, t: Any, where: str) -> Any:
 
 
 def collect_params(cls: type) -> dict[str, ParamSpec]:
-    """Find the parameters of a strategy class (including inherited ones)."""
+    """Find the parameters of a strategy class (including inherited ones).
+
+    A subclass that sets a new plain default for an inherited parameter keeps its type, bounds
+    and help.
+    """
+    inherited: dict[str, ParamSpec] = {}
+    for base in reversed(cls.__mro__[1:]):
+        inherited.update(getattr(base, "params", {}) or {})
     hints = typing.get_type_hints(cls)
     specs: dict[str, ParamSpec] = {}
     for name, hint in hints.items():
@@ -145,8 +160,12 @@ def collect_params(cls: type) -> dict[str, ParamSpec]:
         raw = getattr(cls, name)
         if (callable(raw) and not isinstance(raw, Param)) or isinstance(raw, property):
             continue
-        p = raw if isinstance(raw, Param) else Param(raw)
-        spec = ParamSpec(name, hint, p.default, p.ge, p.le, p.gt, p.lt, p.help)
-        spec.coerce(p.default, cls.__name__)  # a bad default is a bug in the strategy
+        if isinstance(raw, Param):
+            spec = ParamSpec(name, hint, raw.default, raw.ge, raw.le, raw.gt, raw.lt, raw.help)
+        elif name in inherited:
+            spec = replace(inherited[name], default=raw)
+        else:
+            spec = ParamSpec(name, hint, raw)
+        spec.coerce(spec.default, cls.__name__)  # a bad default is a bug in the strategy
         specs[name] = spec
     return specs
