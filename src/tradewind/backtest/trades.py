@@ -65,7 +65,7 @@ def round_trips(
     for f in fills:
         mult = instruments[f.instrument].multiplier
         left = f.quantity
-        sign = 1 if f.side.value == "buy" else -1
+        sign = f.side.sign
         while left > _REL * f.quantity:
             tr = open_.get(f.instrument)
             if tr is None:

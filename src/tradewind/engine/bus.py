@@ -42,6 +42,11 @@ class MessageBus:
             self._cache[topic] = found
         return found
 
+    @property
+    def active(self) -> bool:
+        """Anyone subscribed at all? (lets hot paths skip building a message)"""
+        return bool(self._exact or self._prefix)
+
     def publish(self, topic: str, message: Any) -> None:
         if not (self._exact or self._prefix):
             return  # nobody listens: the backtest hot path

@@ -7,7 +7,7 @@ market-data feeds a strategy reads. A venue (simulated or real) is plugged in wi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
@@ -21,6 +21,10 @@ from tradewind.errors import ConfigError, LookAheadError
 from tradewind.model.enums import OrderStatus
 from tradewind.model.instrument import Instrument
 from tradewind.model.order import Fill, Order
+
+# Enum members bound once: on Python 3.11 each `Enum.MEMBER` lookup is a Python call.
+_REJECTED = OrderStatus.REJECTED
+_SUBMITTED = OrderStatus.SUBMITTED
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -53,6 +57,7 @@ class Listener(Protocol):
 
 
 FIELDS = ("open", "high", "low", "close", "volume")
+_TOPICS = {s: f"order.{s.value}" for s in OrderStatus}
 
 
 class Feed:
@@ -91,6 +96,17 @@ class Feed:
         return float(self.arrays[field][self.cursor])
 
 
+def _overridden(listener: Any, name: str) -> Any:
+    """The bound callback, or None when the listener's class keeps the base no-op (marked by
+    ``_noop = True`` on the function)."""
+    if listener is None:
+        return None
+    fn = getattr(listener, name, None)
+    if fn is None or getattr(getattr(fn, "__func__", fn), "_noop", False):
+        return None
+    return fn
+
+
 class TradingEngine:
     def __init__(
         self,
@@ -111,6 +127,8 @@ class TradingEngine:
         self.exec_feed: dict[str, Feed] = {}  # the finest bar feed of each instrument
         self.venue: Venue | None = None
         self.listener: Listener | None = None
+        self._on_order: Callable[[Order], None] | None = None
+        self._on_fill: Callable[[Fill], None] | None = None
         self.last_tick_price: dict[str, float] = {}
         portfolio.mark = self.mark
 
@@ -177,9 +195,9 @@ class TradingEngine:
                 pending_qty=pending,
             )
             if reason is not None:
-                self.order_event(order, OrderStatus.REJECTED, now, reason)
+                self.order_event(order, _REJECTED, now, reason)
                 return order
-        self.oms.transition(order, OrderStatus.SUBMITTED, now)
+        self.oms.transition(order, _SUBMITTED, now)
         self.bus.publish("order.submitted", order)
         self.venue.submit(order, now)
         return order
@@ -210,9 +228,10 @@ class TradingEngine:
         if order.client_order_id not in self.oms.orders:
             self.oms.add(order)  # venue-originated (liquidation)
         self.oms.transition(order, status, ts, reason)
-        self.bus.publish(f"order.{status.value}", order)
-        if self.listener is not None:
-            self.listener.on_order(order)
+        if self.bus.active:
+            self.bus.publish(_TOPICS[status], order)
+        if self._on_order is not None:
+            self._on_order(order)
 
     def order_updated(self, order: Order, ts: int) -> None:
         order.ts_last = ts
@@ -223,10 +242,18 @@ class TradingEngine:
     def order_fill(self, order: Order, fill: Fill) -> None:
         self.oms.apply_fill(order, fill)
         self.portfolio.apply_fill(fill)
-        self.bus.publish("fill", fill)
-        if self.listener is not None:
-            self.listener.on_order(order)
-            self.listener.on_fill(fill)
+        if self.bus.active:
+            self.bus.publish("fill", fill)
+        if self._on_order is not None:
+            self._on_order(order)
+        if self._on_fill is not None:
+            self._on_fill(fill)
+
+    def set_listener(self, listener: Listener | None) -> None:
+        """Route order/fill events to ``listener``; callbacks it leaves as no-ops are skipped."""
+        self.listener = listener
+        self._on_order = _overridden(listener, "on_order")
+        self._on_fill = _overridden(listener, "on_fill")
 
     # --- convenience --------------------------------------------------------------------------
 

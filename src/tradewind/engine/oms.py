@@ -25,6 +25,15 @@ TRANSITIONS: dict[S, frozenset[S]] = {
 }
 
 
+# Enum hashing is a Python call on 3.11; the hot path checks transitions by object identity.
+_ALLOWED: dict[int, frozenset[int]] = {
+    id(src): frozenset(id(dst) for dst in dsts) for src, dsts in TRANSITIONS.items()
+}
+_OPEN_IDS = frozenset(id(s) for s in S if s.is_open)
+_PARTIALLY_FILLED = S.PARTIALLY_FILLED
+_FILLED = S.FILLED
+
+
 class OrderManager:
     """Holds every order by client id and applies validated transitions and fills."""
 
@@ -41,7 +50,7 @@ class OrderManager:
         return self.orders.get(client_order_id)
 
     def transition(self, order: Order, status: S, ts: int, reason: str = "") -> None:
-        if status not in TRANSITIONS[order.status]:
+        if id(status) not in _ALLOWED[id(order.status)]:
             raise InvalidOrderTransition(
                 f"order {order.client_order_id}: cannot go from {order.status.value} to "
                 f"{status.value}"
@@ -50,30 +59,29 @@ class OrderManager:
         order.ts_last = ts
         if reason:
             order.reason = reason
-        if status.is_open:
+        if id(status) in _OPEN_IDS:
             self.open[order.client_order_id] = order
         else:
             self.open.pop(order.client_order_id, None)
 
     def apply_fill(self, order: Order, fill: Fill) -> None:
         """Update filled quantity, average price and status (PARTIALLY_FILLED or FILLED)."""
-        if S.PARTIALLY_FILLED not in TRANSITIONS[order.status]:  # check before changing it
+        if id(_PARTIALLY_FILLED) not in _ALLOWED[id(order.status)]:  # check before changing it
             raise InvalidOrderTransition(
                 f"order {order.client_order_id}: cannot go from {order.status.value} to "
                 f"{S.PARTIALLY_FILLED.value} (a fill on a {order.status.value} order)"
             )
-        if fill.quantity > order.leaves_qty * (1 + 1e-9):
+        filled, qty = order.filled_qty, fill.quantity
+        left = order.quantity - filled
+        if qty > left * (1 + 1e-9):
             raise InvalidOrderTransition(
-                f"order {order.client_order_id}: fill of {fill.quantity} exceeds the "
-                f"{order.leaves_qty} left"
+                f"order {order.client_order_id}: fill of {qty} exceeds the {left} left"
             )
-        new_filled = order.filled_qty + fill.quantity
-        order.avg_price = (
-            order.avg_price * order.filled_qty + fill.price * fill.quantity
-        ) / new_filled
+        new_filled = filled + qty
+        order.avg_price = (order.avg_price * filled + fill.price * qty) / new_filled
         order.filled_qty = new_filled
-        done = order.leaves_qty <= 1e-9 * order.quantity
-        self.transition(order, S.FILLED if done else S.PARTIALLY_FILLED, fill.ts)
+        done = order.quantity - new_filled <= 1e-9 * order.quantity
+        self.transition(order, _FILLED if done else _PARTIALLY_FILLED, fill.ts)
 
     def open_orders(self, instrument: str | None = None) -> list[Order]:
         return [o for o in self.open.values() if instrument is None or o.instrument == instrument]

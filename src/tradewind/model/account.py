@@ -5,6 +5,10 @@ from __future__ import annotations
 from tradewind.errors import ConfigError
 from tradewind.model.enums import AccountType
 
+# Enum members bound once: on Python 3.11 each `Enum.MEMBER` lookup is a Python call.
+_CASH = AccountType.CASH
+_MARGIN = AccountType.MARGIN
+
 
 class Account:
     """Cash by currency plus the borrowing rules.
@@ -20,13 +24,13 @@ class Account:
         self,
         base_currency: str = "USD",
         *,
-        type: AccountType = AccountType.CASH,
+        type: AccountType = _CASH,
         leverage: float = 1.0,
         balances: dict[str, float] | None = None,
     ) -> None:
         if leverage < 1:
             raise ConfigError(f"leverage must be >= 1, got {leverage}")
-        if type is AccountType.CASH and leverage != 1:
+        if type is _CASH and leverage != 1:
             raise ConfigError(
                 f"a cash account cannot use leverage {leverage}; use a margin account"
             )
@@ -37,7 +41,7 @@ class Account:
 
     @property
     def is_margin(self) -> bool:
-        return self.type is AccountType.MARGIN
+        return self.type is _MARGIN
 
     def balance(self, currency: str | None = None) -> float:
         return self.balances.get(currency or self.base_currency, 0.0)

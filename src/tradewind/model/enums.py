@@ -12,11 +12,11 @@ class OrderSide(StrEnum):
     @property
     def sign(self) -> int:
         """+1 for buys, -1 for sells: the direction a fill moves the position."""
-        return 1 if self is OrderSide.BUY else -1
+        return 1 if self is _BUY else -1
 
     @property
     def opposite(self) -> OrderSide:
-        return OrderSide.SELL if self is OrderSide.BUY else OrderSide.BUY
+        return _SELL if self is _BUY else _BUY
 
 
 class OrderType(StrEnum):
@@ -47,17 +47,15 @@ class OrderStatus(StrEnum):
 
     @property
     def is_open(self) -> bool:
-        return self in _OPEN
+        return self in _OPEN  # tuple: identity compare, no Python-level Enum.__hash__
 
     @property
     def is_closed(self) -> bool:
         return self in _CLOSED
 
 
-_OPEN = frozenset({OrderStatus.SUBMITTED, OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED})
-_CLOSED = frozenset(
-    {OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED}
-)
+_OPEN = (OrderStatus.SUBMITTED, OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED)
+_CLOSED = (OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED)
 
 
 class LiquiditySide(StrEnum):
@@ -94,3 +92,7 @@ class ContingencyType(StrEnum):
     NONE = "none"
     OCO = "oco"  # one cancels the other(s)
     OTO = "oto"  # one triggers the other(s): children activate when the parent fills
+
+
+_BUY = OrderSide.BUY
+_SELL = OrderSide.SELL

@@ -9,6 +9,12 @@ from typing import Any
 from tradewind.errors import ConfigError
 from tradewind.model.enums import InstrumentKind
 
+# Enum members bound once: on Python 3.11 each `Enum.MEMBER` lookup is a Python call.
+_EQUITY = InstrumentKind.EQUITY
+_PERPETUAL = InstrumentKind.PERPETUAL
+_SPL_TOKEN = InstrumentKind.SPL_TOKEN
+_SPOT = InstrumentKind.SPOT
+
 
 @dataclass(frozen=True, slots=True)
 class Instrument:
@@ -20,7 +26,7 @@ class Instrument:
     """
 
     symbol: str
-    kind: InstrumentKind = InstrumentKind.SPOT
+    kind: InstrumentKind = _SPOT
     base: str = ""
     quote: str = "USD"
     venue: str = "SIM"
@@ -53,7 +59,7 @@ class Instrument:
                 f"{self.symbol}: need 0 <= margin_maint <= margin_init <= 1, got "
                 f"margin_init={self.margin_init}, margin_maint={self.margin_maint}"
             )
-        if self.kind is InstrumentKind.SPL_TOKEN and self.decimals is None:
+        if self.kind is _SPL_TOKEN and self.decimals is None:
             raise ConfigError(f"{self.symbol}: an SPL token needs its mint decimals")
 
     @property
@@ -63,7 +69,7 @@ class Instrument:
     @property
     def is_margin_settled(self) -> bool:
         """True for derivatives: a fill exchanges no notional, only PnL and fees move cash."""
-        return self.kind is InstrumentKind.PERPETUAL
+        return self.kind is _PERPETUAL
 
     def round_price(self, price: float) -> float:
         """Round a price to the nearest tick (no-op without a price increment)."""
@@ -94,19 +100,19 @@ class Instrument:
 
     @classmethod
     def spot(cls, symbol: str, base: str, quote: str, **kw: Any) -> Instrument:
-        return cls(symbol=symbol, kind=InstrumentKind.SPOT, base=base, quote=quote, **kw)
+        return cls(symbol=symbol, kind=_SPOT, base=base, quote=quote, **kw)
 
     @classmethod
     def equity(cls, symbol: str, quote: str = "USD", **kw: Any) -> Instrument:
         kw.setdefault("size_increment", 1.0)
         kw.setdefault("price_increment", 0.01)
-        return cls(symbol=symbol, kind=InstrumentKind.EQUITY, base=symbol, quote=quote, **kw)
+        return cls(symbol=symbol, kind=_EQUITY, base=symbol, quote=quote, **kw)
 
     @classmethod
     def perpetual(cls, symbol: str, base: str, quote: str, **kw: Any) -> Instrument:
         kw.setdefault("margin_init", 0.1)
         kw.setdefault("margin_maint", 0.05)
-        return cls(symbol=symbol, kind=InstrumentKind.PERPETUAL, base=base, quote=quote, **kw)
+        return cls(symbol=symbol, kind=_PERPETUAL, base=base, quote=quote, **kw)
 
     @classmethod
     def spl_token(
@@ -115,7 +121,7 @@ class Instrument:
         kw.setdefault("size_increment", 10.0**-decimals)
         return cls(
             symbol=symbol,
-            kind=InstrumentKind.SPL_TOKEN,
+            kind=_SPL_TOKEN,
             base=symbol,
             quote=quote,
             mint=mint,

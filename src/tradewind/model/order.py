@@ -21,6 +21,20 @@ from tradewind.model.enums import (
     TrailingOffsetType,
 )
 
+# Enum members bound once: on Python 3.11 each `Enum.MEMBER` lookup is a Python call.
+_BUY = OrderSide.BUY
+_GTC = TimeInForce.GTC
+_GTD = TimeInForce.GTD
+_INITIALIZED = OrderStatus.INITIALIZED
+_LIMIT = OrderType.LIMIT
+_MARKET = OrderType.MARKET
+_NONE = ContingencyType.NONE
+_PERCENT = TrailingOffsetType.PERCENT
+_PRICE = TrailingOffsetType.PRICE
+_STOP_LIMIT = OrderType.STOP_LIMIT
+_STOP_MARKET = OrderType.STOP_MARKET
+_TRAILING_STOP = OrderType.TRAILING_STOP
+
 _ids = itertools.count(1)
 
 
@@ -74,13 +88,13 @@ class Order:
         instrument: str,
         side: OrderSide,
         quantity: float,
-        type: OrderType = OrderType.MARKET,
+        type: OrderType = _MARKET,
         *,
         price: float | None = None,
         trigger_price: float | None = None,
         trailing_offset: float | None = None,
-        trailing_offset_type: TrailingOffsetType = TrailingOffsetType.PRICE,
-        tif: TimeInForce = TimeInForce.GTC,
+        trailing_offset_type: TrailingOffsetType = _PRICE,
+        tif: TimeInForce = _GTC,
         expire_ts: int | None = None,
         reduce_only: bool = False,
         post_only: bool = False,
@@ -105,7 +119,7 @@ class Order:
         self.client_order_id = client_order_id or new_client_order_id()
         self.venue_order_id: str | None = None
         self.tag = tag
-        self.status = OrderStatus.INITIALIZED
+        self.status = _INITIALIZED
         self.filled_qty = 0.0
         self.avg_price = 0.0
         self.ts_init = ts_init
@@ -114,64 +128,57 @@ class Order:
         self.triggered = False
         self.working = False  # True once the venue has seen it (after submission latency)
         self.reason = ""
-        self.contingency = ContingencyType.NONE
+        self.contingency = _NONE
         self.linked_ids: tuple[str, ...] = ()
         self.parent_id: str | None = None
         self.validate()
 
     def validate(self) -> None:
         """Check the fields fit the order type; raises ``ConfigError`` naming the bad field."""
-        where = (
-            f"order {self.client_order_id} ({self.type.value} {self.side.value} {self.instrument})"
-        )
+        problem = self._problem()
+        if problem is not None:
+            where = f"order {self.client_order_id} ({self.type} {self.side} {self.instrument})"
+            raise ConfigError(f"{where}: {problem}")
+
+    def _problem(self) -> str | None:
         if self.quote_quantity is not None:
-            if self.type is not OrderType.MARKET or self.side is not OrderSide.BUY:
-                raise ConfigError(f"{where}: quote_quantity is only for market buys")
+            if self.type is not _MARKET or self.side is not _BUY:
+                return "quote_quantity is only for market buys"
             if not self.quote_quantity > 0:
-                raise ConfigError(f"{where}: quote_quantity must be > 0, got {self.quote_quantity}")
+                return f"quote_quantity must be > 0, got {self.quote_quantity}"
         elif not self.quantity > 0:
-            raise ConfigError(f"{where}: quantity must be > 0, got {self.quantity}")
-        needs_price = self.type in (OrderType.LIMIT, OrderType.STOP_LIMIT)
-        needs_trigger = self.type in (OrderType.STOP_MARKET, OrderType.STOP_LIMIT)
+            return f"quantity must be > 0, got {self.quantity}"
+        needs_price = self.type in (_LIMIT, _STOP_LIMIT)
+        needs_trigger = self.type in (_STOP_MARKET, _STOP_LIMIT)
         if needs_price and not (self.price is not None and self.price > 0):
-            raise ConfigError(
-                f"{where}: a {self.type.value} order needs a price > 0, got {self.price}"
-            )
+            return f"a {self.type.value} order needs a price > 0, got {self.price}"
         if not needs_price and self.price is not None:
-            raise ConfigError(f"{where}: a {self.type.value} order takes no limit price")
+            return f"a {self.type.value} order takes no limit price"
         if needs_trigger and not (self.trigger_price is not None and self.trigger_price > 0):
-            raise ConfigError(
-                f"{where}: a {self.type.value} order needs a trigger_price > 0, "
-                f"got {self.trigger_price}"
-            )
-        if (
-            not needs_trigger
-            and self.type is not OrderType.TRAILING_STOP
-            and self.trigger_price is not None
-        ):
-            raise ConfigError(f"{where}: a {self.type.value} order takes no trigger_price")
-        if self.type is OrderType.TRAILING_STOP:
+            return f"a {self.type.value} order needs a trigger_price > 0, got {self.trigger_price}"
+        if not needs_trigger and self.type is not _TRAILING_STOP and self.trigger_price is not None:
+            return f"a {self.type.value} order takes no trigger_price"
+        if self.type is _TRAILING_STOP:
             if not (self.trailing_offset is not None and self.trailing_offset > 0):
-                raise ConfigError(f"{where}: a trailing stop needs a trailing_offset > 0")
-            if (
-                self.trailing_offset_type is TrailingOffsetType.PERCENT
-                and not self.trailing_offset < 1
-            ):
-                raise ConfigError(
-                    f"{where}: a percent trailing_offset is a fraction below 1 (0.02 = 2 %), "
+                return "a trailing stop needs a trailing_offset > 0"
+            if self.trailing_offset_type is _PERCENT and not self.trailing_offset < 1:
+                return (
+                    f"a percent trailing_offset is a fraction below 1 (0.02 = 2 %), "
                     f"got {self.trailing_offset}"
                 )
         elif self.trailing_offset is not None:
-            raise ConfigError(f"{where}: only trailing stops take a trailing_offset")
-        if self.tif is TimeInForce.GTD and self.expire_ts is None:
-            raise ConfigError(f"{where}: GTD needs expire_ts")
-        if self.post_only and self.type is not OrderType.LIMIT:
-            raise ConfigError(f"{where}: post_only is only for limit orders")
+            return "only trailing stops take a trailing_offset"
+        if self.tif is _GTD and self.expire_ts is None:
+            return "GTD needs expire_ts"
+        if self.post_only and self.type is not _LIMIT:
+            return "post_only is only for limit orders"
+        return None
 
     @property
     def leaves_qty(self) -> float:
         """Quantity still to fill."""
-        return max(self.quantity - self.filled_qty, 0.0)
+        left = self.quantity - self.filled_qty
+        return left if left > 0.0 else 0.0
 
     @property
     def is_open(self) -> bool:
@@ -183,22 +190,22 @@ class Order:
 
     @property
     def is_stop(self) -> bool:
-        return self.type in (OrderType.STOP_MARKET, OrderType.STOP_LIMIT, OrderType.TRAILING_STOP)
+        return self.type in (_STOP_MARKET, _STOP_LIMIT, _TRAILING_STOP)
 
     def to_dict(self) -> dict[str, object]:
         return {
             "client_order_id": self.client_order_id,
             "instrument": self.instrument,
-            "side": self.side.value,
-            "type": self.type.value,
+            "side": str(self.side),
+            "type": str(self.type),
             "quantity": self.quantity,
             "price": self.price,
             "trigger_price": self.trigger_price,
             "trailing_offset": self.trailing_offset,
-            "tif": self.tif.value,
+            "tif": str(self.tif),
             "reduce_only": self.reduce_only,
             "post_only": self.post_only,
-            "status": self.status.value,
+            "status": str(self.status),
             "filled_qty": self.filled_qty,
             "avg_price": self.avg_price,
             "ts_init": self.ts_init,
@@ -206,7 +213,7 @@ class Order:
             "reason": self.reason,
             "parent_id": self.parent_id,
             "linked_ids": list(self.linked_ids),
-            "contingency": self.contingency.value,
+            "contingency": str(self.contingency),
             "tag": self.tag,
         }
 
@@ -236,4 +243,4 @@ class Fill(NamedTuple):
 
     @property
     def signed_qty(self) -> float:
-        return self.quantity if self.side is OrderSide.BUY else -self.quantity
+        return self.quantity if self.side is _BUY else -self.quantity

@@ -6,6 +6,8 @@ from collections import deque
 
 from tradewind.model.enums import CostBasis
 
+_LIFO = CostBasis.LIFO  # bound once: Enum.MEMBER lookups are Python calls on 3.11
+_AVERAGE = CostBasis.AVERAGE
 _REL = 1e-9  # residues below this fraction of a fill are float noise, not quantity
 
 
@@ -32,7 +34,10 @@ class Position:
 
     @property
     def quantity(self) -> float:
-        return sum(lot[0] for lot in self._lots)
+        lots = self._lots
+        if len(lots) == 1:
+            return lots[0][0]
+        return sum(lot[0] for lot in lots)
 
     @property
     def is_flat(self) -> bool:
@@ -41,7 +46,10 @@ class Position:
     @property
     def cost(self) -> float:
         """Σ lot quantity × lot price: the signed cost of the open lots (without multiplier)."""
-        return sum(q * p for q, p in self._lots)
+        lots = self._lots
+        if len(lots) == 1:
+            return lots[0][0] * lots[0][1]
+        return sum(q * p for q, p in lots)
 
     @property
     def avg_price(self) -> float:
@@ -59,21 +67,21 @@ class Position:
         remaining = signed_qty
         realized = 0.0
         while remaining and lots and (lots[0][0] > 0) != (remaining > 0):
-            lot = lots[-1] if self.cost_basis is CostBasis.LIFO else lots[0]
+            lot = lots[-1] if self.cost_basis is _LIFO else lots[0]
             take = min(abs(remaining), abs(lot[0]))
             direction = 1.0 if lot[0] > 0 else -1.0
             realized += direction * take * (price - lot[1]) * self.multiplier
             lot[0] -= direction * take
             remaining += direction * take
             if abs(lot[0]) <= _REL * take:
-                if self.cost_basis is CostBasis.LIFO:
+                if self.cost_basis is _LIFO:
                     lots.pop()
                 else:
                     lots.popleft()
             if abs(remaining) <= _REL * abs(signed_qty):
                 remaining = 0.0
         if remaining:
-            if self.cost_basis is CostBasis.AVERAGE and lots:
+            if self.cost_basis is _AVERAGE and lots:
                 lot = lots[0]
                 new_qty = lot[0] + remaining
                 lot[1] = (lot[0] * lot[1] + remaining * price) / new_qty

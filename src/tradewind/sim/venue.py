@@ -47,9 +47,35 @@ from tradewind.model.enums import (
 from tradewind.model.instrument import Instrument
 from tradewind.model.order import Fill, Order
 from tradewind.sim.fees import FeeModel
-from tradewind.sim.slippage import SlippageModel
+from tradewind.sim.slippage import FixedBps, SlippageModel
+
+# Enum members bound once: on Python 3.11 each `Enum.MEMBER` lookup is a Python call.
+_ACCEPTED = OrderStatus.ACCEPTED
+_BUY = OrderSide.BUY
+_CANCELED = OrderStatus.CANCELED
+_DAY = TimeInForce.DAY
+_EXPIRED = OrderStatus.EXPIRED
+_FILLED = OrderStatus.FILLED
+_FOK = TimeInForce.FOK
+_GTC = TimeInForce.GTC
+_GTD = TimeInForce.GTD
+_IOC = TimeInForce.IOC
+_LIMIT = OrderType.LIMIT
+_MAKER = LiquiditySide.MAKER
+_MARKET = OrderType.MARKET
+_NONE = ContingencyType.NONE
+_OCO = ContingencyType.OCO
+_PERCENT = TrailingOffsetType.PERCENT
+_REJECTED = OrderStatus.REJECTED
+_SELL = OrderSide.SELL
+_STOP_LIMIT = OrderType.STOP_LIMIT
+_STOP_MARKET = OrderType.STOP_MARKET
+_SUBMITTED = OrderStatus.SUBMITTED
+_TAKER = LiquiditySide.TAKER
+_TRAILING_STOP = OrderType.TRAILING_STOP
 
 _DAY_NS = 86_400_000_000_000
+_new_fill = tuple.__new__  # a Fill built in C, not through namedtuple's Python __new__
 _EPS = 1e-12
 _REL = 1e-9  # relative tolerance: quantities may be tiny (1e-12 BTC) and still real
 
@@ -159,6 +185,10 @@ class SimulatedVenue:
         self.fees = fees
         self.slippage = slippage
         self.config = config or FillConfig()
+        # zero slippage is the common research default: skip the model call entirely
+        self._no_slippage = type(slippage) is SlippageModel or (
+            isinstance(slippage, FixedBps) and slippage.bps == 0
+        )
         self.book: dict[str, list[Order]] = {s: [] for s in instruments}
         self.last_price: dict[str, float] = {}
         self.last_spread: dict[str, float] = {}
@@ -176,7 +206,7 @@ class SimulatedVenue:
         inst = self.instruments[order.instrument]
         reason = self._static_reject(order, inst)
         if reason:
-            self.events.order_event(order, OrderStatus.REJECTED, ts, reason)
+            self.events.order_event(order, _REJECTED, ts, reason)
             return
         order.active_ts = ts + self.config.latency_ns
         self.book[order.instrument].append(order)
@@ -184,7 +214,7 @@ class SimulatedVenue:
         if order.parent_id is not None:
             self._kids.setdefault(order.parent_id, []).append(order)
             parent = self._by_id.get(order.parent_id)
-            if parent is None or parent.status is not OrderStatus.FILLED:
+            if parent is None or parent.status is not _FILLED:
                 self._held.add(order.client_order_id)
 
     def _static_reject(self, order: Order, inst: Instrument) -> str | None:
@@ -204,7 +234,7 @@ class SimulatedVenue:
         if not order.is_open:
             return
         self._remove(order)
-        self.events.order_event(order, OrderStatus.CANCELED, ts, reason)
+        self.events.order_event(order, _CANCELED, ts, reason)
         for child in self._children(order):
             if child.is_open:
                 self.cancel(child, ts, f"parent {order.client_order_id} canceled")
@@ -243,7 +273,7 @@ class SimulatedVenue:
         if order in lst:
             lst.remove(order)
         self._held.discard(order.client_order_id)
-        if order.contingency is ContingencyType.NONE and order.parent_id is None:
+        if order.contingency is _NONE and order.parent_id is None:
             self._by_id.pop(order.client_order_id, None)
 
     def _children(self, order: Order) -> list[Order]:
@@ -255,13 +285,40 @@ class SimulatedVenue:
         self, symbol: str, ts: int, o: float, h: float, low: float, c: float, v: float
     ) -> None:
         """Match the open orders of ``symbol`` against one bar (before the strategy sees it)."""
+        book = self.book[symbol]
+        if len(book) == 1:
+            order = book[0]
+            if (
+                order.type is _MARKET
+                and not order.working
+                and order.active_ts <= ts
+                and order.tif is _GTC
+                and order.contingency is _NONE
+                and order.parent_id is None
+            ):
+                # The most common event of all: one plain market order arriving at this open.
+                # Same rules as _match (arrival, taker fill at the open), minus the machinery.
+                order.working = True
+                self.events.order_event(order, _ACCEPTED, ts)
+                cand = _Candidate(order, 0.0, o, _TAKER, True, 0)
+                cap = self.config.volume_cap
+                self._execute(
+                    cand,
+                    ts,
+                    v,
+                    v * cap if cap is not None else math.inf,
+                    self.last_spread.get(symbol),
+                    False,
+                )
+                self.last_price[symbol] = c
+                return
         path = (o, h, low, c) if h - o < o - low else (o, low, h, c)
         self._match(symbol, ts, path, path, v, spread=self.last_spread.get(symbol))
         self.last_price[symbol] = c
 
     def fill_at_close(self, symbol: str, ts: int, c: float, v: float) -> None:
         """In fill-at-close mode: fill market orders submitted on this bar at its close."""
-        orders = [o for o in self.book[symbol] if o.type is OrderType.MARKET and not o.working]
+        orders = [o for o in self.book[symbol] if o.type is _MARKET and not o.working]
         if orders:
             spread = self.last_spread.get(symbol)
             self._match(symbol, ts, (c,), (c,), v, spread=spread, only=orders, ignore_latency=True)
@@ -313,46 +370,50 @@ class SimulatedVenue:
         for order in list(only if only is not None else book):
             if not ignore_latency and order.active_ts > ts:
                 continue
-            if order.client_order_id in self._held:
+            if self._held and order.client_order_id in self._held:
                 continue
-            if self._expire(order, ts):
+            if order.tif is not _GTC and self._expire(order, ts):
                 continue
-            path = buy_path if order.side is OrderSide.BUY else sell_path
+            path = buy_path if order.side is _BUY else sell_path
             fresh = not order.working
             if fresh:
                 if not self._arrive(order, ts, path):
                     continue
-                if order.tif in (TimeInForce.IOC, TimeInForce.FOK):
+                if order.tif in (_IOC, _FOK):
                     one_shot.append(order)
             cand = self._evaluate(order, path, 0.0, arrival=fresh)
             if cand is not None:
-                if order.tif in (TimeInForce.IOC, TimeInForce.FOK) and cand.pos > 0:
+                if order.tif in (_IOC, _FOK) and cand.pos > 0:
                     cand = None  # one chance, at arrival only
                 else:
                     cands.append(cand)
-        self._conservative_oco(cands)
+        if len(cands) > 1:
+            self._conservative_oco(cands)
         while cands:
-            cand = min(cands, key=lambda x: (x.pos, x.seq))
-            cands.remove(cand)
+            if len(cands) == 1:
+                cand = cands.pop()
+            else:
+                cand = min(cands, key=lambda x: (x.pos, x.seq))
+                cands.remove(cand)
             order = cand.order
             if not order.is_open:
                 continue
             if side_caps is None:
                 capacity = self._execute(cand, ts, volume, capacity, spread, quote)
             else:
-                k = 0 if order.side is OrderSide.BUY else 1
+                k = 0 if order.side is _BUY else 1
                 side_caps[k] = self._execute(cand, ts, volume, side_caps[k], spread, quote)
-            if order.status is OrderStatus.FILLED:
+            if order.status is _FILLED:
                 for sib_id in order.linked_ids:
                     sib = self._by_id.get(sib_id)
-                    if sib is not None and sib.is_open and order.contingency is ContingencyType.OCO:
+                    if sib is not None and sib.is_open and order.contingency is _OCO:
                         self.cancel(sib, ts, f"OCO: {order.client_order_id} filled")
                 for child in self._children(order):
                     if child.client_order_id in self._held:
                         self._held.discard(child.client_order_id)
                         if child.active_ts > ts and not ignore_latency:
                             continue
-                        path = buy_path if child.side is OrderSide.BUY else sell_path
+                        path = buy_path if child.side is _BUY else sell_path
                         if not self._arrive(child, ts, path, at=cand.pos):
                             continue
                         nxt = self._evaluate(child, path, cand.pos, arrival=True)
@@ -363,24 +424,22 @@ class SimulatedVenue:
             if order.is_open:
                 what = (
                     "FOK: not fully fillable on arrival"
-                    if order.tif is TimeInForce.FOK
+                    if order.tif is _FOK
                     else ("IOC: unfilled remainder canceled")
                 )
                 self.cancel(order, ts, what)
         if only is None:
             for order in book:
-                if order.type is OrderType.TRAILING_STOP and order.working and order.is_open:
-                    self._trail_commit(
-                        order, buy_path if order.side is OrderSide.BUY else sell_path
-                    )
+                if order.type is _TRAILING_STOP and order.working and order.is_open:
+                    self._trail_commit(order, buy_path if order.side is _BUY else sell_path)
 
     def _expire(self, order: Order, ts: int) -> bool:
-        expired = (
-            order.tif is TimeInForce.GTD and order.expire_ts is not None and ts >= order.expire_ts
-        ) or (order.tif is TimeInForce.DAY and ts // _DAY_NS > order.ts_init // _DAY_NS)
+        expired = (order.tif is _GTD and order.expire_ts is not None and ts >= order.expire_ts) or (
+            order.tif is _DAY and ts // _DAY_NS > order.ts_init // _DAY_NS
+        )
         if expired:
             self._remove(order)
-            self.events.order_event(order, OrderStatus.EXPIRED, ts, f"{order.tif.value} expired")
+            self.events.order_event(order, _EXPIRED, ts, f"{order.tif.value} expired")
         return expired
 
     def _arrive(self, order: Order, ts: int, path: tuple[float, ...], at: float = 0.0) -> bool:
@@ -388,18 +447,18 @@ class SimulatedVenue:
         order.working = True
         px = _price_at(path, at)
         if order.post_only and order.price is not None:
-            crosses = px <= order.price if order.side is OrderSide.BUY else px >= order.price
+            crosses = px <= order.price if order.side is _BUY else px >= order.price
             if crosses:
                 self._remove(order)
                 self.events.order_event(
-                    order, OrderStatus.REJECTED, ts, "post-only order would have taken liquidity"
+                    order, _REJECTED, ts, "post-only order would have taken liquidity"
                 )
                 return False
-        if order.type is OrderType.TRAILING_STOP and order.trigger_price is None:
+        if order.type is _TRAILING_STOP and order.trigger_price is None:
             # trail from the market the order meets (last_price may be bars old)
             order.trigger_price = self._trail_level(order, px)
-        if order.status is OrderStatus.SUBMITTED:
-            self.events.order_event(order, OrderStatus.ACCEPTED, ts)
+        if order.status is _SUBMITTED:
+            self.events.order_event(order, _ACCEPTED, ts)
         return True
 
     def _evaluate(
@@ -412,23 +471,23 @@ class SimulatedVenue:
         """
         self._seq += 1
         seq = self._seq
-        buy = order.side is OrderSide.BUY
+        buy = order.side is _BUY
         t = order.type
-        taker = LiquiditySide.TAKER
-        if t is OrderType.MARKET:
+        taker = _TAKER
+        if t is _MARKET:
             return _Candidate(order, start, _price_at(path, start), taker, True, seq)
-        if t is OrderType.LIMIT:
+        if t is _LIMIT:
             assert order.price is not None
             hit = _touch(path, start, order.price, down=buy)
             if hit is None:
                 return None
-            liq = taker if (hit[0] == start and arrival) else LiquiditySide.MAKER
+            liq = taker if (hit[0] == start and arrival) else _MAKER
             return _Candidate(order, hit[0], hit[1], liq, False, seq)
-        if t is OrderType.STOP_MARKET:
+        if t is _STOP_MARKET:
             assert order.trigger_price is not None
             hit = _touch(path, start, order.trigger_price, down=not buy)
             return None if hit is None else _Candidate(order, hit[0], hit[1], taker, True, seq)
-        if t is OrderType.STOP_LIMIT:
+        if t is _STOP_LIMIT:
             assert order.trigger_price is not None and order.price is not None
             tpos = start
             fresh_trigger = not order.triggered
@@ -442,7 +501,7 @@ class SimulatedVenue:
             if hit is None:
                 return None
             # taker only when it trades at the moment it triggers; once resting it is a limit
-            liq = taker if fresh_trigger and hit[0] == tpos else LiquiditySide.MAKER
+            liq = taker if fresh_trigger and hit[0] == tpos else _MAKER
             return _Candidate(order, hit[0], hit[1], liq, liq is taker, seq, trigger_pos=tpos)
         # trailing stop: walk the path, ratcheting the stop with the favourable extreme
         assert order.trigger_price is not None
@@ -463,15 +522,15 @@ class SimulatedVenue:
 
     def _trail_level(self, order: Order, extreme: float) -> float:
         off = order.trailing_offset or 0.0
-        sign = -1.0 if order.side is OrderSide.SELL else 1.0
-        if order.trailing_offset_type is TrailingOffsetType.PERCENT:
+        sign = -1.0 if order.side is _SELL else 1.0
+        if order.trailing_offset_type is _PERCENT:
             return extreme * (1.0 + sign * off)
         return extreme + sign * off
 
     def _trail_commit(self, order: Order, path: tuple[float, ...]) -> None:
         """After a bar, move a trailing stop to follow the bar's favourable extreme."""
         assert order.trigger_price is not None
-        if order.side is OrderSide.SELL:
+        if order.side is _SELL:
             order.trigger_price = max(order.trigger_price, self._trail_level(order, max(path)))
         else:
             order.trigger_price = min(order.trigger_price, self._trail_level(order, min(path)))
@@ -480,7 +539,7 @@ class SimulatedVenue:
         """Both legs of an OCO group fill in this bar, neither at the open: keep the stop."""
         groups: dict[frozenset[str], list[_Candidate]] = {}
         for c in cands:
-            if c.order.contingency is ContingencyType.OCO and c.order.linked_ids:
+            if c.order.contingency is _OCO and c.order.linked_ids:
                 key = frozenset((c.order.client_order_id, *c.order.linked_ids))
                 groups.setdefault(key, []).append(c)
         for members in groups.values():
@@ -506,12 +565,12 @@ class SimulatedVenue:
         order = cand.order
         inst = self.instruments[order.instrument]
         price = cand.price
-        if cand.slip and not quote:
+        if cand.slip and not quote and not self._no_slippage:
             est_qty = order.leaves_qty or (order.quote_quantity or 0.0) / max(price, _EPS)
             est_qty = min(est_qty, capacity)  # what can fill in this bar under the volume cap
             price = self.slippage.adjust(order.side, price, est_qty, volume, spread)
             if order.price is not None:  # a stop-limit: slippage never crosses its limit
-                buy = order.side is OrderSide.BUY
+                buy = order.side is _BUY
                 price = min(price, order.price) if buy else max(price, order.price)
         if order.quote_quantity is not None and order.filled_qty == 0.0:
             budget = min(order.quote_quantity, max(self.portfolio.cash(inst.quote), 0.0))
@@ -526,19 +585,21 @@ class SimulatedVenue:
                     f"(cash {self.portfolio.cash(inst.quote):g} {inst.quote})",
                 )
                 return capacity
-        qty = min(order.leaves_qty, capacity)
-        if order.tif is TimeInForce.FOK and qty < order.leaves_qty * (1 - _REL):
+        leaves = order.quantity - order.filled_qty
+        qty = leaves if leaves <= capacity else capacity
+        if order.tif is _FOK and qty < leaves * (1 - _REL):
             return capacity  # the one-shot sweep cancels it
         pos = self.portfolio.qty[order.instrument]
         if order.reduce_only:
-            if pos == 0 or (pos > 0) == (order.side is OrderSide.BUY):
+            if pos == 0 or (pos > 0) == (order.side is _BUY):
                 self._fail(order, ts, "reduce-only order would increase the position")
                 return capacity
             qty = min(qty, abs(pos))
-        qty = inst.round_size(qty) if qty < order.leaves_qty else qty
+        if qty < leaves:
+            qty = inst.round_size(qty)
         if qty <= 0.0:
-            if capacity >= order.leaves_qty:
-                self._fail(order, ts, f"quantity {order.leaves_qty:g} rounds to nothing")
+            if capacity >= leaves:
+                self._fail(order, ts, f"quantity {leaves:g} rounds to nothing")
             return capacity
         fee = self.fees.fee(inst, qty, price, cand.liquidity)
         reason = self._funds_problem(order, inst, qty, price, fee, pos)
@@ -546,22 +607,26 @@ class SimulatedVenue:
             self._fail(order, ts, reason)
             return capacity
         self._fill_ids += 1
-        fill = Fill(
-            self._fill_ids,
-            order.client_order_id,
-            order.instrument,
-            order.side,
-            qty,
-            price,
-            fee,
-            inst.quote,
-            cand.liquidity,
-            ts,
+        fill = _new_fill(
+            Fill,
+            (
+                self._fill_ids,
+                order.client_order_id,
+                order.instrument,
+                order.side,
+                qty,
+                price,
+                fee,
+                inst.quote,
+                cand.liquidity,
+                ts,
+                False,
+            ),
         )
-        if order.reduce_only and qty < order.leaves_qty and abs(pos) - qty <= _REL * abs(pos):
+        if order.reduce_only and qty < leaves and abs(pos) - qty <= _REL * abs(pos):
             order.quantity = order.filled_qty + qty  # position closed: nothing left to reduce
         self.events.order_fill(order, fill)
-        if order.status is OrderStatus.FILLED:
+        if order.status is _FILLED:
             self._remove(order)
         return capacity - qty
 
@@ -579,7 +644,7 @@ class SimulatedVenue:
             if after < -_REL * max(abs(pos), qty):
                 return "short selling is not allowed in a cash account"
             cost = signed * price * inst.multiplier + fee
-            cash = pf.cash(inst.quote)
+            cash = pf.account.balances.get(inst.quote, 0.0)
             if cost > cash + _REL * abs(cash):
                 return f"insufficient cash: the fill costs {cost:.2f} {inst.quote}, have {cash:.2f}"
             return None
@@ -600,11 +665,7 @@ class SimulatedVenue:
 
     def _fail(self, order: Order, ts: int, reason: str) -> None:
         self._remove(order)
-        status = (
-            OrderStatus.REJECTED
-            if order.status is OrderStatus.SUBMITTED
-            else (OrderStatus.CANCELED)
-        )
+        status = _REJECTED if order.status is _SUBMITTED else (_CANCELED)
         self.events.order_event(order, status, ts, reason)
 
     # --- margin and funding -------------------------------------------------------------------
@@ -647,10 +708,10 @@ class SimulatedVenue:
                 continue
             inst = self.instruments[symbol]
             price = prices.get(symbol, self.last_price.get(symbol, 0.0))
-            side = OrderSide.SELL if q > 0 else OrderSide.BUY
+            side = _SELL if q > 0 else _BUY
             order = Order(symbol, side, abs(q), tag="liquidation", ts_init=ts)
-            order.status = OrderStatus.SUBMITTED
-            fee = self.fees.fee(inst, abs(q), price, LiquiditySide.TAKER) + (
+            order.status = _SUBMITTED
+            fee = self.fees.fee(inst, abs(q), price, _TAKER) + (
                 abs(q) * price * inst.multiplier * self.config.liquidation_fee
             )
             self._fill_ids += 1
@@ -663,11 +724,11 @@ class SimulatedVenue:
                 price,
                 fee,
                 inst.quote,
-                LiquiditySide.TAKER,
+                _TAKER,
                 ts,
                 liquidation=True,
             )
-            self.events.order_event(order, OrderStatus.ACCEPTED, ts, "liquidation")
+            self.events.order_event(order, _ACCEPTED, ts, "liquidation")
             self.events.order_fill(order, fill)
 
     def apply_funding(self, symbol: str, rate: float, mark: float) -> float:

@@ -40,6 +40,20 @@ from tradewind.model.order import Fill, Order
 from tradewind.strategy.indicator import AlignedArray, Indicator, precompute
 from tradewind.strategy.params import ParamSpec, collect_params
 
+# Enum members bound once: on Python 3.11 each `Enum.MEMBER` lookup is a Python call.
+_BUY = OrderSide.BUY
+_GTC = TimeInForce.GTC
+_LIMIT = OrderType.LIMIT
+_MARKET = OrderType.MARKET
+_OCO = ContingencyType.OCO
+_OTO = ContingencyType.OTO
+_PERCENT = TrailingOffsetType.PERCENT
+_PRICE = TrailingOffsetType.PRICE
+_SELL = OrderSide.SELL
+_STOP_LIMIT = OrderType.STOP_LIMIT
+_STOP_MARKET = OrderType.STOP_MARKET
+_TRAILING_STOP = OrderType.TRAILING_STOP
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -168,8 +182,12 @@ class Strategy:
     def on_order(self, order: Order) -> None:
         """Called whenever one of this strategy's orders changes."""
 
+    on_order._noop = True  # type: ignore[attr-defined]  # the engine skips un-overridden no-ops
+
     def on_fill(self, fill: Fill) -> None:
         """Called for every fill of this strategy's orders."""
+
+    on_fill._noop = True  # type: ignore[attr-defined]
 
     def on_stop(self) -> None:
         """Called once after the last event."""
@@ -179,7 +197,7 @@ class Strategy:
     def bind(self, engine: TradingEngine, primary: str) -> None:
         self._engine = engine
         self._primary = primary
-        engine.listener = self
+        engine.set_listener(self)
 
     @property
     def engine(self) -> TradingEngine:
@@ -273,11 +291,20 @@ class Strategy:
     def buy(self, quantity: float | None = None, **kw: Any) -> Order | None:
         """Buy ``quantity`` (None: all available cash). ``price=`` makes it a limit, ``stop=`` a
         stop, both a stop-limit, ``trail=``/``trail_percent=`` a trailing stop."""
-        return self._order(OrderSide.BUY, quantity, **kw)
+        if quantity is None and not kw:
+            pf = self.engine.portfolio
+            sym = self._primary
+            if not pf.account.is_margin and pf.qty[sym] >= 0:
+                # all-in market buy in a cash account (the built-ins' sizing): spend the cash
+                cash = pf.account.balances.get(self.engine.instruments[sym].quote, 0.0)
+                if cash <= 0:
+                    return None
+                return self.engine.submit(Order(sym, _BUY, 0.0, quote_quantity=cash))
+        return self._order(_BUY, quantity, **kw)
 
     def sell(self, quantity: float | None = None, **kw: Any) -> Order | None:
         """Sell ``quantity`` (None: the whole long, or all-in short in a margin account)."""
-        return self._order(OrderSide.SELL, quantity, **kw)
+        return self._order(_SELL, quantity, **kw)
 
     def close(self, instrument: str | None = None) -> Order | None:
         """Close the position with a reduce-only market order (None if flat)."""
@@ -285,7 +312,7 @@ class Strategy:
         q = self.engine.portfolio.qty[sym]
         if not q:
             return None
-        side = OrderSide.SELL if q > 0 else OrderSide.BUY
+        side = _SELL if q > 0 else _BUY
         return self._submit(Order(sym, side, abs(q), reduce_only=True))
 
     def target_quantity(self, quantity: float, instrument: str | None = None) -> Order | None:
@@ -296,7 +323,7 @@ class Strategy:
         size = inst.round_size(abs(delta))
         if size <= 0:
             return None
-        side = OrderSide.BUY if delta > 0 else OrderSide.SELL
+        side = _BUY if delta > 0 else _SELL
         return self._submit(Order(sym, side, size))
 
     def target_percent(self, fraction: float, instrument: str | None = None) -> Order | None:
@@ -315,7 +342,7 @@ class Strategy:
             budget = min(delta_value, pf.cash(inst.quote))
             if budget <= 0:
                 return None
-            return self._submit(Order(sym, OrderSide.BUY, 0.0, quote_quantity=budget))
+            return self._submit(Order(sym, _BUY, 0.0, quote_quantity=budget))
         return self.target_quantity(target_value / (px * inst.multiplier), sym)
 
     def bracket(
@@ -324,10 +351,10 @@ class Strategy:
         *,
         stop_loss: float,
         take_profit: float,
-        side: OrderSide | str = OrderSide.BUY,
+        side: OrderSide | str = _BUY,
         price: float | None = None,
         instrument: str | None = None,
-        tif: TimeInForce | str = TimeInForce.GTC,
+        tif: TimeInForce | str = _GTC,
     ) -> tuple[Order, Order, Order] | None:
         """Entry (market, or limit at ``price``) with a stop-loss and a take-profit that activate
         when it fills and cancel each other (OTO + OCO)."""
@@ -342,7 +369,7 @@ class Strategy:
             sym,
             exit_side,
             entry.quantity,
-            OrderType.STOP_MARKET,
+            _STOP_MARKET,
             trigger_price=inst.round_price(stop_loss),
             reduce_only=True,
             tag="stop_loss",
@@ -351,16 +378,16 @@ class Strategy:
             sym,
             exit_side,
             entry.quantity,
-            OrderType.LIMIT,
+            _LIMIT,
             price=inst.round_price(take_profit),
             reduce_only=True,
             tag="take_profit",
         )
         for child, other in ((sl, tp), (tp, sl)):
             child.parent_id = entry.client_order_id
-            child.contingency = ContingencyType.OCO
+            child.contingency = _OCO
             child.linked_ids = (other.client_order_id,)
-        entry.contingency = ContingencyType.OTO
+        entry.contingency = _OTO
         entry.linked_ids = (sl.client_order_id, tp.client_order_id)
         self._submit(entry)
         self._submit(sl)
@@ -411,7 +438,7 @@ class Strategy:
         stop: float | None = None,
         trail: float | None = None,
         trail_percent: float | None = None,
-        tif: TimeInForce | str = TimeInForce.GTC,
+        tif: TimeInForce | str = _GTC,
         expire: int | None = None,
         reduce_only: bool = False,
         post_only: bool = False,
@@ -425,16 +452,16 @@ class Strategy:
         quote_qty: float | None = None
         if quantity is None:
             q = pf.qty[sym]
-            if side is OrderSide.SELL and q > 0:
+            if side is _SELL and q > 0:
                 quantity = q
-            elif side is OrderSide.BUY and q < 0:
+            elif side is _BUY and q < 0:
                 quantity = -q
             elif pf.account.is_margin:
                 px = price or stop or self.price(sym)
                 power = pf.equity() * pf.account.leverage - pf.notional(sym) if q == 0 else 0.0
                 quantity = inst.round_size(max(power, 0.0) / (px * inst.multiplier))
             elif (
-                side is OrderSide.BUY
+                side is _BUY
                 and price is None
                 and stop is None
                 and trail is None
@@ -450,20 +477,20 @@ class Strategy:
             quantity = inst.round_size(quantity)
         if quote_qty is None and not (quantity and quantity > 0):
             return None
-        otype = OrderType.MARKET
-        trailing_type = TrailingOffsetType.PRICE
+        otype = _MARKET
+        trailing_type = _PRICE
         offset = None
         if trail is not None or trail_percent is not None:
-            otype = OrderType.TRAILING_STOP
+            otype = _TRAILING_STOP
             offset = trail if trail is not None else trail_percent
             if trail_percent is not None:
-                trailing_type = TrailingOffsetType.PERCENT
+                trailing_type = _PERCENT
         elif price is not None and stop is not None:
-            otype = OrderType.STOP_LIMIT
+            otype = _STOP_LIMIT
         elif price is not None:
-            otype = OrderType.LIMIT
+            otype = _LIMIT
         elif stop is not None:
-            otype = OrderType.STOP_MARKET
+            otype = _STOP_MARKET
         return Order(
             sym,
             side,

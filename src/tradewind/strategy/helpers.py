@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+import numpy as np
+
 from tradewind.strategy.indicator import Indicator
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
 
 
 def _at(x: Indicator | float, back: int) -> float:
@@ -41,18 +48,26 @@ def cross(a: Indicator, b: Indicator) -> int:
     One call per bar instead of ``crossover`` plus ``crossunder``: the hot path of crossing
     strategies.
     """
-    i = a._feed.cursor
-    if i < 1:
-        return 0
-    av = a._list
-    bv = b._list
-    prev = av[i - 1] - bv[i - 1]
-    now = av[i] - bv[i]
-    if now > 0 >= prev:
-        return 1
-    if now < 0 <= prev:
-        return -1
-    return 0
+    signs = a._crosses.get(b)
+    if signs is None:  # first call: compute every bar's crossing at once, vectorized
+        signs = a._crosses[b] = crossing_signs(
+            a.full_series_for_engine(), b.full_series_for_engine()
+        )
+    return signs[a._feed.cursor]
+
+
+def crossing_signs(a: NDArray[np.float64], b: NDArray[np.float64]) -> list[int]:
+    """Per bar: +1 where ``a`` crosses above ``b``, -1 below, else 0 (NaN never crosses).
+
+    Uses bars t-1 and t only, so it is causal; the first bar is always 0.
+    """
+    diff = a - b
+    now, prev = diff[1:], diff[:-1]
+    up = (now > 0) & (prev <= 0)
+    down = (now < 0) & (prev >= 0)
+    out = np.zeros(len(diff), dtype=np.int64)
+    out[1:] = up.astype(np.int64) - down.astype(np.int64)
+    return out.tolist()
 
 
 def above(a: Indicator, b: Indicator | float) -> bool:

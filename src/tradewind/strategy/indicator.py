@@ -28,7 +28,7 @@ class Indicator:
     raises ``LookAheadError``.
     """
 
-    __slots__ = ("_array", "_feed", "_list", "name")
+    __slots__ = ("_array", "_crosses", "_feed", "_list", "name")
 
     def __init__(self, name: str, values: NDArray[np.float64], feed: Feed) -> None:
         self.name = name
@@ -36,6 +36,7 @@ class Indicator:
         self._array = values
         self._list: list[float] = values.tolist()
         self._feed = feed
+        self._crosses: dict[Indicator, list[int]] = {}  # cache for helpers.cross
 
     def __getitem__(self, k: int) -> float:
         i = self._feed.cursor
