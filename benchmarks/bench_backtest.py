@@ -36,7 +36,9 @@ def main() -> int:
     cfg = BacktestConfig(cash=100_000, commission=0.001)
     loops, totals = [], []
     trades = 0
+    result = None
     for _ in range(args.repeat):
+        result = None  # free the previous run first: peak RSS is one run's worth
         t1 = time.perf_counter()
         result = Backtest({"BTCUSDT": frame}, "sma_cross", cfg, fast=10, slow=30).run()
         totals.append(time.perf_counter() - t1)

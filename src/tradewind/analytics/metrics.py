@@ -70,7 +70,7 @@ def periods_per_year(index: pd.DatetimeIndex) -> float:
             f"got {len(index)}"
         )
     ns = index.as_unit("ns").asi8
-    spacing_ns = float(np.median(np.diff(ns)))
+    spacing_ns = float(np.median(np.diff(ns).astype(np.float64)))  # float: far faster select
     if not spacing_ns > 0:
         raise ConfigError(
             f"periods_per_year: median timestamp spacing is {spacing_ns} ns; timestamps must be "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,7 @@ from tradewind.sim.venue import SimulatedVenue
 if TYPE_CHECKING:
     from tradewind.backtest.runner import Backtest, Schedule
     from tradewind.engine.core import TradingEngine
+    from tradewind.model.order import Order
 
 
 @dataclass
@@ -31,13 +33,18 @@ class BacktestResult:
     trades: pd.DataFrame
     open_trades: list[dict[str, Any]]
     fills: pd.DataFrame
-    orders: list[dict[str, Any]]
+    order_log: list[Order] = field(repr=False)
     positions: list[dict[str, Any]]
     metrics: dict[str, Any]
     final_equity: float
     stats: dict[str, Any]
     bars: dict[str, pd.DataFrame] = field(repr=False, default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)
+
+    @cached_property
+    def orders(self) -> list[dict[str, Any]]:
+        """Every order of the run as a dict (built on first use: a long run has many)."""
+        return [o.to_dict() for o in self.order_log]
 
     def to_frame(self) -> pd.DataFrame:
         """The per-bar curve: equity, cash, position value, drawdown, and per instrument
@@ -61,7 +68,7 @@ class BacktestResult:
                 "trades": trades.to_dict(orient="records"),
                 "open_trades": self.open_trades,
                 "positions": self.positions,
-                "orders_count": len(self.orders),
+                "orders_count": len(self.order_log),
                 "fills_count": len(self.fills),
                 "events": self.events,
                 "stats": self.stats,
@@ -163,18 +170,23 @@ def build_result(
     index = pd.to_datetime(schedule.times[samples] - min_tf, utc=True)
 
     cash = np.zeros(len(samples))
-    for ccy in {c for _, c, _ in pf.cash_log}:
-        clog = [(s, b) for s, c, b in pf.cash_log if c == ccy]
-        st = np.array([s for s, _ in clog], np.int64)
-        val = np.array([b for _, b in clog])
-        cash += _step_lookup(st, val, samples, 0.0)
+    c_steps, c_ccys, c_bals = (np.asarray(col) for col in zip(*pf.cash_log, strict=True))
+    for ccy in np.unique(c_ccys):
+        mask = c_ccys == ccy
+        cash += _step_lookup(
+            c_steps[mask].astype(np.int64), c_bals[mask].astype(float), samples, 0.0
+        )
+    if pf.pos_log:
+        p_steps, p_syms, p_qty, p_cost = (np.asarray(col) for col in zip(*pf.pos_log, strict=True))
+    else:
+        p_steps = p_syms = p_qty = p_cost = np.empty(0)
     columns: dict[str, np.ndarray] = {}
     pos_value = np.zeros(len(samples))
     for sym, inst in engine.instruments.items():
-        log = [(s, q, c) for s, ss, q, c in pf.pos_log if ss == sym]
-        st = np.array([x[0] for x in log], np.int64)
-        qty = _step_lookup(st, np.array([x[1] for x in log]), samples, 0.0)
-        cost = _step_lookup(st, np.array([x[2] for x in log]), samples, 0.0)
+        mask = p_syms == sym
+        st = p_steps[mask].astype(np.int64)
+        qty = _step_lookup(st, p_qty[mask].astype(float), samples, 0.0)
+        cost = _step_lookup(st, p_cost[mask].astype(float), samples, 0.0)
         mark = _marks(schedule, engine, sym, samples)
         value = np.where(qty != 0, qty * np.nan_to_num(mark) * inst.multiplier, 0.0) + cost
         pos_value += value
@@ -199,8 +211,8 @@ def build_result(
     metrics["total_fees"] = pf.total_fees
     metrics["exposure_pct"] = float(np.mean(np.abs(pos_value) > 1e-12)) if len(pos_value) else 0.0
     metrics["realized_pnl"] = sum(p.realized_pnl - p.fees for p in pf.positions.values())
-    fills = pd.DataFrame(
-        [f._asdict() for f in pf.fills],
+    fills = pd.DataFrame.from_records(
+        pf.fills,
         columns=[
             "fill_id",
             "client_order_id",
@@ -259,7 +271,7 @@ def build_result(
         trades=trades,
         open_trades=open_trades,
         fills=fills,
-        orders=[o.to_dict() for o in engine.oms.orders.values()],
+        order_log=list(engine.oms.orders.values()),
         positions=positions,
         metrics=metrics,
         final_equity=final_equity,

@@ -95,7 +95,9 @@ def infer_timeframe_ns(ts: npt.NDArray[np.int64]) -> int:
     gaps = gaps[gaps > 0]
     if gaps.size == 0:
         raise DataError("cannot infer a timeframe: no two timestamps differ")
-    return int(np.median(gaps))
+    # float64 is exact for gaps below 2**53 ns (104 days) and numpy's selection is ~10x faster
+    # on float than on int64 arrays full of equal values (a regular bar series)
+    return int(np.median(gaps.astype(np.float64)))
 
 
 def timeframe_to_ns(tf: str) -> int:
