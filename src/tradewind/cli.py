@@ -504,9 +504,7 @@ def backtest(
             account=account,
             leverage=leverage,
         )
-        config.validate()
-        config.fee_model()
-        config.slippage_model()
+        config.validate()  # also builds the fee and slippage models, which check their numbers
         if timeframe is not None:
             timeframe_to_ns(timeframe)
         time_range = TimeRange.parse(start, end)

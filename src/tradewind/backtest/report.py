@@ -30,6 +30,7 @@ from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
 from tradewind.analytics.metrics import drawdown
+from tradewind.backtest.trades import TRADE_COLUMNS as ALL_TRADE_COLUMNS
 from tradewind.errors import ConfigError
 from tradewind.files import write_atomic
 
@@ -46,17 +47,9 @@ __all__ = [
 ]
 
 BAR_COLUMNS: tuple[str, ...] = ("ts", "open", "high", "low", "close", "volume")
-TRADE_COLUMNS: tuple[str, ...] = (
-    "instrument",
-    "side",
-    "quantity",
-    "entry_time",
-    "entry_price",
-    "exit_time",
-    "exit_price",
-    "pnl",
-    "return_pct",
-    "fees",
+# the round-trip columns the report shows (see backtest.trades for the full set)
+TRADE_COLUMNS: tuple[str, ...] = tuple(
+    c for c in ALL_TRADE_COLUMNS if c not in ("duration", "entry_fills", "exit_fills")
 )
 #: Candlestick charts are drawn for the first this many instruments only.
 MAX_INSTRUMENTS = 4

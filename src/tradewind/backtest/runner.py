@@ -29,19 +29,25 @@ from tradewind.engine.risk import RiskEngine, RiskLimits
 from tradewind.errors import ConfigError
 from tradewind.model.account import Account
 from tradewind.model.data import Bar, QuoteTick, TradeTick
-from tradewind.model.enums import AccountType, CostBasis, InstrumentKind
+from tradewind.model.enums import (
+    CASH as _CASH,
+)
+from tradewind.model.enums import (
+    EQUITY as _EQUITY,
+)
+from tradewind.model.enums import (
+    MARGIN as _MARGIN,
+)
+from tradewind.model.enums import (
+    SPOT as _SPOT,
+)
+from tradewind.model.enums import AccountType, CostBasis
 from tradewind.model.instrument import Instrument
 from tradewind.sim.fees import FeeModel, PercentFee
 from tradewind.sim.slippage import FixedBps, SlippageModel
 from tradewind.sim.venue import FillConfig, SimulatedVenue
 from tradewind.strategy.base import Strategy
 from tradewind.strategy.registry import load_strategy
-
-# Enum members bound once: on Python 3.11 each `Enum.MEMBER` lookup is a Python call.
-_CASH = AccountType.CASH
-_EQUITY = InstrumentKind.EQUITY
-_MARGIN = AccountType.MARGIN
-_SPOT = InstrumentKind.SPOT
 
 _QUOTES = (
     "USDT",

@@ -18,13 +18,15 @@ from tradewind.engine.oms import OrderManager
 from tradewind.engine.portfolio import Portfolio
 from tradewind.engine.risk import RiskEngine
 from tradewind.errors import ConfigError, LookAheadError
+from tradewind.model.enums import (
+    REJECTED as _REJECTED,
+)
+from tradewind.model.enums import (
+    SUBMITTED as _SUBMITTED,
+)
 from tradewind.model.enums import OrderStatus
 from tradewind.model.instrument import Instrument
 from tradewind.model.order import Fill, Order
-
-# Enum members bound once: on Python 3.11 each `Enum.MEMBER` lookup is a Python call.
-_REJECTED = OrderStatus.REJECTED
-_SUBMITTED = OrderStatus.SUBMITTED
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray

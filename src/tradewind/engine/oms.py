@@ -8,6 +8,12 @@ replayed event can never silently corrupt an order.
 from __future__ import annotations
 
 from tradewind.errors import InvalidOrderTransition
+from tradewind.model.enums import (
+    FILLED as _FILLED,
+)
+from tradewind.model.enums import (
+    PARTIALLY_FILLED as _PARTIALLY_FILLED,
+)
 from tradewind.model.enums import OrderStatus as S
 from tradewind.model.order import Fill, Order
 
@@ -30,8 +36,6 @@ _ALLOWED: dict[int, frozenset[int]] = {
     id(src): frozenset(id(dst) for dst in dsts) for src, dsts in TRANSITIONS.items()
 }
 _OPEN_IDS = frozenset(id(s) for s in S if s.is_open)
-_PARTIALLY_FILLED = S.PARTIALLY_FILLED
-_FILLED = S.FILLED
 
 
 class OrderManager:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from tradewind.errors import ConfigError
+from tradewind.model.enums import (
+    CASH as _CASH,
+)
+from tradewind.model.enums import (
+    MARGIN as _MARGIN,
+)
 from tradewind.model.enums import AccountType
-
-# Enum members bound once: on Python 3.11 each `Enum.MEMBER` lookup is a Python call.
-_CASH = AccountType.CASH
-_MARGIN = AccountType.MARGIN
 
 
 class Account:

@@ -12,11 +12,11 @@ class OrderSide(StrEnum):
     @property
     def sign(self) -> int:
         """+1 for buys, -1 for sells: the direction a fill moves the position."""
-        return 1 if self is _BUY else -1
+        return 1 if self is BUY else -1
 
     @property
     def opposite(self) -> OrderSide:
-        return _SELL if self is _BUY else _BUY
+        return SELL if self is BUY else BUY
 
 
 class OrderType(StrEnum):
@@ -94,5 +94,40 @@ class ContingencyType(StrEnum):
     OTO = "oto"  # one triggers the other(s): children activate when the parent fills
 
 
-_BUY = OrderSide.BUY
-_SELL = OrderSide.SELL
+# Members as module constants. On Python 3.11 every `OrderSide.BUY`-style lookup runs a
+# Python-level descriptor, so hot code imports these names instead.
+CASH = AccountType.CASH
+MARGIN = AccountType.MARGIN
+NONE = ContingencyType.NONE
+OCO = ContingencyType.OCO
+OTO = ContingencyType.OTO
+AVERAGE = CostBasis.AVERAGE
+LIFO = CostBasis.LIFO
+EQUITY = InstrumentKind.EQUITY
+PERPETUAL = InstrumentKind.PERPETUAL
+SPL_TOKEN = InstrumentKind.SPL_TOKEN
+SPOT = InstrumentKind.SPOT
+MAKER = LiquiditySide.MAKER
+TAKER = LiquiditySide.TAKER
+BUY = OrderSide.BUY
+SELL = OrderSide.SELL
+ACCEPTED = OrderStatus.ACCEPTED
+CANCELED = OrderStatus.CANCELED
+EXPIRED = OrderStatus.EXPIRED
+FILLED = OrderStatus.FILLED
+INITIALIZED = OrderStatus.INITIALIZED
+REJECTED = OrderStatus.REJECTED
+SUBMITTED = OrderStatus.SUBMITTED
+LIMIT = OrderType.LIMIT
+MARKET = OrderType.MARKET
+STOP_LIMIT = OrderType.STOP_LIMIT
+STOP_MARKET = OrderType.STOP_MARKET
+TRAILING_STOP = OrderType.TRAILING_STOP
+PARTIALLY_FILLED = OrderStatus.PARTIALLY_FILLED
+DAY = TimeInForce.DAY
+FOK = TimeInForce.FOK
+GTC = TimeInForce.GTC
+GTD = TimeInForce.GTD
+IOC = TimeInForce.IOC
+PERCENT = TrailingOffsetType.PERCENT
+PRICE = TrailingOffsetType.PRICE

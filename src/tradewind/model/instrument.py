@@ -7,13 +7,19 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tradewind.errors import ConfigError
+from tradewind.model.enums import (
+    EQUITY as _EQUITY,
+)
+from tradewind.model.enums import (
+    PERPETUAL as _PERPETUAL,
+)
+from tradewind.model.enums import (
+    SPL_TOKEN as _SPL_TOKEN,
+)
+from tradewind.model.enums import (
+    SPOT as _SPOT,
+)
 from tradewind.model.enums import InstrumentKind
-
-# Enum members bound once: on Python 3.11 each `Enum.MEMBER` lookup is a Python call.
-_EQUITY = InstrumentKind.EQUITY
-_PERPETUAL = InstrumentKind.PERPETUAL
-_SPL_TOKEN = InstrumentKind.SPL_TOKEN
-_SPOT = InstrumentKind.SPOT
 
 
 @dataclass(frozen=True, slots=True)

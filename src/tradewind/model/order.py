@@ -12,28 +12,48 @@ from typing import NamedTuple
 
 from tradewind.errors import ConfigError
 from tradewind.model.enums import (
-    ContingencyType,
+    BUY as _BUY,
+)
+from tradewind.model.enums import (
+    GTC as _GTC,
+)
+from tradewind.model.enums import (
+    GTD as _GTD,
+)
+from tradewind.model.enums import (
+    INITIALIZED as _INITIALIZED,
+)
+from tradewind.model.enums import (
+    LIMIT as _LIMIT,
+)
+from tradewind.model.enums import (
+    MARKET as _MARKET,
+)
+from tradewind.model.enums import (
+    NONE as _NONE,
+)
+from tradewind.model.enums import (
+    PERCENT as _PERCENT,
+)
+from tradewind.model.enums import (
+    PRICE as _PRICE,
+)
+from tradewind.model.enums import (
+    STOP_LIMIT as _STOP_LIMIT,
+)
+from tradewind.model.enums import (
+    STOP_MARKET as _STOP_MARKET,
+)
+from tradewind.model.enums import (
+    TRAILING_STOP as _TRAILING_STOP,
+)
+from tradewind.model.enums import (
     LiquiditySide,
     OrderSide,
-    OrderStatus,
     OrderType,
     TimeInForce,
     TrailingOffsetType,
 )
-
-# Enum members bound once: on Python 3.11 each `Enum.MEMBER` lookup is a Python call.
-_BUY = OrderSide.BUY
-_GTC = TimeInForce.GTC
-_GTD = TimeInForce.GTD
-_INITIALIZED = OrderStatus.INITIALIZED
-_LIMIT = OrderType.LIMIT
-_MARKET = OrderType.MARKET
-_NONE = ContingencyType.NONE
-_PERCENT = TrailingOffsetType.PERCENT
-_PRICE = TrailingOffsetType.PRICE
-_STOP_LIMIT = OrderType.STOP_LIMIT
-_STOP_MARKET = OrderType.STOP_MARKET
-_TRAILING_STOP = OrderType.TRAILING_STOP
 
 _ids = itertools.count(1)
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections import deque
 
+from tradewind.model.enums import (
+    AVERAGE as _AVERAGE,
+)
+from tradewind.model.enums import (
+    LIFO as _LIFO,
+)
 from tradewind.model.enums import CostBasis
 
-_LIFO = CostBasis.LIFO  # bound once: Enum.MEMBER lookups are Python calls on 3.11
-_AVERAGE = CostBasis.AVERAGE
 _REL = 1e-9  # residues below this fraction of a fill are float noise, not quantity
 
 

@@ -36,43 +36,82 @@ from typing import Protocol
 from tradewind.engine.portfolio import Portfolio
 from tradewind.errors import ConfigError
 from tradewind.model.enums import (
-    ContingencyType,
+    ACCEPTED as _ACCEPTED,
+)
+from tradewind.model.enums import (
+    BUY as _BUY,
+)
+from tradewind.model.enums import (
+    CANCELED as _CANCELED,
+)
+from tradewind.model.enums import (
+    DAY as _DAY,
+)
+from tradewind.model.enums import (
+    EXPIRED as _EXPIRED,
+)
+from tradewind.model.enums import (
+    FILLED as _FILLED,
+)
+from tradewind.model.enums import (
+    FOK as _FOK,
+)
+from tradewind.model.enums import (
+    GTC as _GTC,
+)
+from tradewind.model.enums import (
+    GTD as _GTD,
+)
+from tradewind.model.enums import (
+    IOC as _IOC,
+)
+from tradewind.model.enums import (
+    LIMIT as _LIMIT,
+)
+from tradewind.model.enums import (
+    MAKER as _MAKER,
+)
+from tradewind.model.enums import (
+    MARKET as _MARKET,
+)
+from tradewind.model.enums import (
+    NONE as _NONE,
+)
+from tradewind.model.enums import (
+    OCO as _OCO,
+)
+from tradewind.model.enums import (
+    PERCENT as _PERCENT,
+)
+from tradewind.model.enums import (
+    REJECTED as _REJECTED,
+)
+from tradewind.model.enums import (
+    SELL as _SELL,
+)
+from tradewind.model.enums import (
+    STOP_LIMIT as _STOP_LIMIT,
+)
+from tradewind.model.enums import (
+    STOP_MARKET as _STOP_MARKET,
+)
+from tradewind.model.enums import (
+    SUBMITTED as _SUBMITTED,
+)
+from tradewind.model.enums import (
+    TAKER as _TAKER,
+)
+from tradewind.model.enums import (
+    TRAILING_STOP as _TRAILING_STOP,
+)
+from tradewind.model.enums import (
     LiquiditySide,
-    OrderSide,
     OrderStatus,
-    OrderType,
-    TimeInForce,
-    TrailingOffsetType,
 )
 from tradewind.model.instrument import Instrument
 from tradewind.model.order import Fill, Order
 from tradewind.sim.fees import FeeModel
 from tradewind.sim.slippage import FixedBps, SlippageModel
-
-# Enum members bound once: on Python 3.11 each `Enum.MEMBER` lookup is a Python call.
-_ACCEPTED = OrderStatus.ACCEPTED
-_BUY = OrderSide.BUY
-_CANCELED = OrderStatus.CANCELED
-_DAY = TimeInForce.DAY
-_EXPIRED = OrderStatus.EXPIRED
-_FILLED = OrderStatus.FILLED
-_FOK = TimeInForce.FOK
-_GTC = TimeInForce.GTC
-_GTD = TimeInForce.GTD
-_IOC = TimeInForce.IOC
-_LIMIT = OrderType.LIMIT
-_MAKER = LiquiditySide.MAKER
-_MARKET = OrderType.MARKET
-_NONE = ContingencyType.NONE
-_OCO = ContingencyType.OCO
-_PERCENT = TrailingOffsetType.PERCENT
-_REJECTED = OrderStatus.REJECTED
-_SELL = OrderSide.SELL
-_STOP_LIMIT = OrderType.STOP_LIMIT
-_STOP_MARKET = OrderType.STOP_MARKET
-_SUBMITTED = OrderStatus.SUBMITTED
-_TAKER = LiquiditySide.TAKER
-_TRAILING_STOP = OrderType.TRAILING_STOP
 
 _DAY_NS = 86_400_000_000_000
 _new_fill = tuple.__new__  # a Fill built in C, not through namedtuple's Python __new__

@@ -30,29 +30,48 @@ import pandas as pd
 from tradewind.errors import ConfigError
 from tradewind.model.data import Bar, QuoteTick, TradeTick
 from tradewind.model.enums import (
-    ContingencyType,
+    BUY as _BUY,
+)
+from tradewind.model.enums import (
+    GTC as _GTC,
+)
+from tradewind.model.enums import (
+    LIMIT as _LIMIT,
+)
+from tradewind.model.enums import (
+    MARKET as _MARKET,
+)
+from tradewind.model.enums import (
+    OCO as _OCO,
+)
+from tradewind.model.enums import (
+    OTO as _OTO,
+)
+from tradewind.model.enums import (
+    PERCENT as _PERCENT,
+)
+from tradewind.model.enums import (
+    PRICE as _PRICE,
+)
+from tradewind.model.enums import (
+    SELL as _SELL,
+)
+from tradewind.model.enums import (
+    STOP_LIMIT as _STOP_LIMIT,
+)
+from tradewind.model.enums import (
+    STOP_MARKET as _STOP_MARKET,
+)
+from tradewind.model.enums import (
+    TRAILING_STOP as _TRAILING_STOP,
+)
+from tradewind.model.enums import (
     OrderSide,
-    OrderType,
     TimeInForce,
-    TrailingOffsetType,
 )
 from tradewind.model.order import Fill, Order
 from tradewind.strategy.indicator import AlignedArray, Indicator, precompute
 from tradewind.strategy.params import ParamSpec, collect_params
-
-# Enum members bound once: on Python 3.11 each `Enum.MEMBER` lookup is a Python call.
-_BUY = OrderSide.BUY
-_GTC = TimeInForce.GTC
-_LIMIT = OrderType.LIMIT
-_MARKET = OrderType.MARKET
-_OCO = ContingencyType.OCO
-_OTO = ContingencyType.OTO
-_PERCENT = TrailingOffsetType.PERCENT
-_PRICE = TrailingOffsetType.PRICE
-_SELL = OrderSide.SELL
-_STOP_LIMIT = OrderType.STOP_LIMIT
-_STOP_MARKET = OrderType.STOP_MARKET
-_TRAILING_STOP = OrderType.TRAILING_STOP
 
 if TYPE_CHECKING:
     from collections.abc import Callable
