@@ -123,6 +123,13 @@ class BacktestResult:
         return "\n".join(lines)
 
 
+def utc_index(ns: np.ndarray) -> pd.DatetimeIndex:
+    """int64 ns since the epoch -> tz-aware UTC index (a view: ~100x faster than to_datetime)."""
+    return pd.DatetimeIndex(np.asarray(ns, dtype=np.int64).view("datetime64[ns]")).tz_localize(
+        "UTC"
+    )
+
+
 def _clean(obj: Any) -> Any:
     """JSON-safe: numpy scalars to Python, NaN/inf to None."""
     if isinstance(obj, dict):
@@ -167,7 +174,7 @@ def build_result(
     last_of_time = np.flatnonzero(np.append(t[1:] != t[:-1], True))
     samples = bar_steps[last_of_time]
     min_tf = min((f.tf_ns for f in engine.feeds.values()), default=0)
-    index = pd.to_datetime(schedule.times[samples] - min_tf, utc=True)
+    index = utc_index(schedule.times[samples] - min_tf)
 
     cash = np.zeros(len(samples))
     c_steps, c_ccys, c_bals = (np.asarray(col) for col in zip(*pf.cash_log, strict=True))
@@ -230,7 +237,7 @@ def build_result(
     if len(fills):
         fills["side"] = fills["side"].map(str)
         fills["liquidity"] = fills["liquidity"].map(str)
-        fills["time"] = pd.to_datetime(fills["ts"].to_numpy(np.int64), utc=True)
+        fills["time"] = utc_index(fills["ts"].to_numpy(np.int64))
     venue = engine.venue
     fill_desc = venue.config.describe() if isinstance(venue, SimulatedVenue) else {}
     settings: dict[str, Any] = {
@@ -288,6 +295,9 @@ def _marks(schedule: Schedule, engine: TradingEngine, sym: str, samples: np.ndar
     steps_list: list[np.ndarray] = []
     price_list: list[np.ndarray] = []
     exec_feed = engine.exec_feed.get(sym)
+    if len(schedule.source_list) == 1 and schedule.source_list[0] is exec_feed:
+        closes: np.ndarray = exec_feed.arrays["close"][schedule.rows[samples]]
+        return closes  # one feed: its closes
     for si, src in enumerate(schedule.source_list):
         mask = schedule.sources == si
         if isinstance(src, Feed):

@@ -290,6 +290,18 @@ class Backtest:
     # --- the run ------------------------------------------------------------------------------
 
     def run(self, progress: Progress | None = None) -> BacktestResult:
+        """Run the backtest. The cyclic GC is paused meanwhile: the run makes no reference
+        cycles, so a collection would only re-scan its many live objects (memory is still freed
+        by reference counting); it is restored afterwards."""
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._run(progress)
+        finally:
+            if gc_was_enabled:
+                gc.enable()
+
+    def _run(self, progress: Progress | None) -> BacktestResult:
         engine, venue = self._build()
         strategy = self.strategy
         primary = next(iter(self.instruments))
@@ -304,18 +316,10 @@ class Backtest:
         loop = _Loop(engine, venue, strategy, schedule, self._funding_events(engine))
         n = schedule.size
         chunk = max(n // 100, 50_000)
-        # The loop makes no reference cycles, so the cyclic GC only burns time re-scanning the
-        # run's objects; pause it for the loop (memory is still freed by reference counting).
-        gc_was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            for start in range(0, n, chunk):
-                loop.run(start, min(start + chunk, n))
-                if progress is not None:
-                    progress(min(start + chunk, n), n)
-        finally:
-            if gc_was_enabled:
-                gc.enable()
+        for start in range(0, n, chunk):
+            loop.run(start, min(start + chunk, n))
+            if progress is not None:
+                progress(min(start + chunk, n), n)
         elapsed = time.perf_counter() - t0
         engine.clock.set(schedule.times[-1] if n else 0)
         strategy.on_stop()
@@ -347,6 +351,8 @@ class Backtest:
                 kinds.append(np.full(len(ts), kind, np.int8))
                 srcs.append(np.full(len(ts), len(self._sources) - 1, np.int32))
                 rows.append(np.arange(len(ts), dtype=np.int64))
+        if len(times) == 1:  # one bar feed: already in time order
+            return Schedule(times[0], kinds[0], srcs[0], rows[0], self._sources)
         all_t = np.concatenate(times)
         all_k = np.concatenate(kinds)
         all_s = np.concatenate(srcs)
