@@ -106,7 +106,8 @@ table{border-collapse:collapse;font-size:13px;width:100%}
 th,td{padding:3px 8px;border-bottom:1px solid #f1f5f9;text-align:left;white-space:nowrap}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 thead th{background:#f1f5f9;position:sticky;top:0}
-.kv td:first-child{color:#4b5563}.kv td.num{white-space:normal;overflow-wrap:anywhere}.pos{color:#15803d}.neg{color:#b91c1c}
+.kv td:first-child{color:#4b5563}.pos{color:#15803d}.neg{color:#b91c1c}
+.kv td.num{white-space:normal;overflow-wrap:anywhere}
 .note{color:#6b7280;font-size:12px;margin:4px 0 0}
 .gap td{text-align:center;color:#6b7280;font-style:italic}
 .scroll{max-height:640px;overflow:auto}
