@@ -1,37 +1,40 @@
 # Tradewind — the two set-up commands are `make demo` (main job) and `make test` (tests).
-# Both install everything they need first (uv + the locked dependencies in .venv).
+# Both install what they need first: uv (from PyPI, if missing) and the locked dependencies.
 
-UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
-PY_RUN = $(UV) run --frozen
+UV := $(shell command -v uv 2>/dev/null)
+ifeq ($(UV),)
+UV := python3 -m uv
+endif
+RUN = $(UV) run --frozen
 
 .PHONY: setup demo test lint typecheck check bench clean
 
-$(UV):
-	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
-
-.venv/.synced: pyproject.toml uv.lock | $(UV)
+.venv/.synced: pyproject.toml uv.lock
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet --user uv \
+		|| python3 -m pip install --quiet uv \
+		|| python3 -m pip install --quiet --user --break-system-packages uv
 	$(UV) sync --frozen
 	@touch $@
 
 setup: .venv/.synced  ## install the locked dependencies into .venv
 
 demo: setup  ## main job: backtest a built-in strategy on bundled real data, write out/
-	$(PY_RUN) tradewind demo --out out
+	$(RUN) tradewind demo --out out
 
 test: setup  ## the test suite
-	$(PY_RUN) pytest
+	$(RUN) pytest
 
 lint: setup
-	$(PY_RUN) ruff check src tests benchmarks
-	$(PY_RUN) ruff format --check src tests benchmarks
+	$(RUN) ruff check src tests benchmarks
+	$(RUN) ruff format --check src tests benchmarks
 
 typecheck: setup
-	$(PY_RUN) mypy
+	$(RUN) mypy
 
 check: lint typecheck
 
-bench: setup  ## speed benchmarks (need ../shared/data)
-	$(PY_RUN) python benchmarks/bench_backtest.py
+bench: setup  ## speed benchmark (needs ../shared/data)
+	$(RUN) python benchmarks/bench_backtest.py
 
 clean:
 	rm -rf .venv out .pytest_cache .mypy_cache .ruff_cache
