@@ -76,7 +76,11 @@ def periods_per_year(index: pd.DatetimeIndex) -> float:
             f"periods_per_year: median timestamp spacing is {spacing_ns} ns; timestamps must be "
             "increasing and mostly unique"
         )
-    has_weekend = bool((index.day_of_week >= 5).any())
+    if index.tz is None or str(index.tz) == "UTC":
+        # weekday from the integers (1970-01-01 was a Thursday): ~10x faster than .day_of_week
+        has_weekend = bool(((ns // _NS_PER_DAY + 3) % 7 >= 5).any())
+    else:
+        has_weekend = bool((index.day_of_week >= 5).any())
     if has_weekend:
         return _DAYS_PER_YEAR * _NS_PER_DAY / spacing_ns
     if spacing_ns < _NS_PER_DAY:

@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from tradewind.analytics.metrics import basic_metrics, drawdown
+from tradewind.analytics.metrics import basic_metrics
 from tradewind.backtest.trades import round_trips
 from tradewind.files import write_atomic
 from tradewind.sim.venue import SimulatedVenue
+from tradewind.timeutil import utc_index
 
 if TYPE_CHECKING:
     from tradewind.backtest.runner import Backtest, Schedule
@@ -123,13 +124,6 @@ class BacktestResult:
         return "\n".join(lines)
 
 
-def utc_index(ns: np.ndarray) -> pd.DatetimeIndex:
-    """int64 ns since the epoch -> tz-aware UTC index (a view: ~100x faster than to_datetime)."""
-    return pd.DatetimeIndex(np.asarray(ns, dtype=np.int64).view("datetime64[ns]")).tz_localize(
-        "UTC"
-    )
-
-
 def _clean(obj: Any) -> Any:
     """JSON-safe: numpy scalars to Python, NaN/inf to None."""
     if isinstance(obj, dict):
@@ -206,10 +200,11 @@ def build_result(
             "equity": equity_arr,
             "cash": cash,
             "position_value": pos_value,
-            "drawdown": drawdown(equity).to_numpy(),
+            "drawdown": equity_arr / np.maximum.accumulate(equity_arr) - 1.0,
             **columns,
         },
         index=index,
+        copy=False,  # the arrays were built for this frame
     )
 
     trades, open_trades = round_trips(pf.fills, engine.instruments)

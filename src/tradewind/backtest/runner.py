@@ -448,12 +448,10 @@ class _Loop:
         """The common case, one bar feed: the tightest loop we can write in Python."""
         a = feed.arrays
         sym, tf, tf_ns = feed.instrument, feed.timeframe, feed.tf_ns
-        ts = a["ts"][start:stop].tolist()
-        o = a["open"][start:stop].tolist()
-        h = a["high"][start:stop].tolist()
-        lo = a["low"][start:stop].tolist()
-        c = a["close"][start:stop].tolist()
-        v = a["volume"][start:stop].tolist()
+        # memoryviews yield Python ints/floats lazily: ~3x cheaper than .tolist() + iterating
+        ts, o, h, lo, c, v = (
+            a[k].data[start:stop] for k in ("ts", "open", "high", "low", "close", "volume")
+        )
         book = self.venue.book[sym]
         process_bar = self.venue.process_bar
         fill_at_close = self.venue.fill_at_close if self.venue.config.fill_at_close else None
@@ -475,7 +473,7 @@ class _Loop:
                 feed.cursor = i
                 on_bar(bar)
             clock.follow(None)
-            clock.ts = ts[-1] + tf_ns if ts else clock.ts
+            clock.ts = ts[-1] + tf_ns if len(ts) else clock.ts
             return
         for i, bar in enumerate(bars, start):
             t = bar[2]

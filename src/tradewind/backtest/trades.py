@@ -10,6 +10,7 @@ import pandas as pd
 
 from tradewind.model.instrument import Instrument
 from tradewind.model.order import Fill
+from tradewind.timeutil import utc_index
 
 TRADE_COLUMNS = [
     "instrument",
@@ -60,6 +61,10 @@ def round_trips(
     fills: Iterable[Fill], instruments: Mapping[str, Instrument]
 ) -> tuple[pd.DataFrame, list[dict[str, object]]]:
     """Closed trades as a DataFrame (``TRADE_COLUMNS``) and the still-open ones as dicts."""
+    fills = list(fills)
+    fast = _paired_round_trips(fills, instruments)
+    if fast is not None:
+        return fast
     open_: dict[str, _Open] = {}
     closed: list[dict[str, object]] = []
     for f in fills:
@@ -88,10 +93,16 @@ def round_trips(
                     closed.append(_close(f.instrument, tr, mult))
                     del open_[f.instrument]
             left -= part
-    frame = pd.DataFrame(closed, columns=TRADE_COLUMNS)
+    return _finish(pd.DataFrame(closed, columns=TRADE_COLUMNS)), [
+        _open_dict(s, t, instruments[s].multiplier) for s, t in open_.items()
+    ]
+
+
+def _finish(frame: pd.DataFrame) -> pd.DataFrame:
+    """Typed time columns and durations (also for an empty frame)."""
     if len(frame):
         for col in ("entry_time", "exit_time"):
-            frame[col] = pd.to_datetime(frame[col].to_numpy(np.int64), utc=True)
+            frame[col] = utc_index(frame[col].to_numpy(np.int64))
         frame["duration"] = frame["exit_time"] - frame["entry_time"]
     else:
         frame = frame.astype(
@@ -103,18 +114,80 @@ def round_trips(
                 "fees": float,
             }
         )
-    still_open: list[dict[str, object]] = [
-        {
-            "instrument": s,
-            "side": "long" if t.direction > 0 else "short",
-            "quantity": abs(t.qty),
-            "entry_time": pd.Timestamp(t.entry_ts, tz="UTC").isoformat(),
-            "entry_price": t.entry_notional / (t.entry_qty * instruments[s].multiplier),
-            "fees": t.fees,
-        }
-        for s, t in open_.items()
-    ]
-    return frame, still_open
+    return frame
+
+
+def _open_dict(symbol: str, t: _Open, mult: float) -> dict[str, object]:
+    return {
+        "instrument": symbol,
+        "side": "long" if t.direction > 0 else "short",
+        "quantity": abs(t.qty),
+        "entry_time": pd.Timestamp(t.entry_ts, tz="UTC").isoformat(),
+        "entry_price": t.entry_notional / (t.entry_qty * mult),
+        "fees": t.fees,
+    }
+
+
+def _paired_round_trips(
+    fills: list[Fill], instruments: Mapping[str, Instrument]
+) -> tuple[pd.DataFrame, list[dict[str, object]]] | None:
+    """The common case, vectorized: per instrument, fills alternate entry/exit with equal
+    quantities (one fill in, one fill out). Same arithmetic as the general loop, so the numbers
+    are identical; returns None when the fills do not have that shape."""
+    if not fills:
+        return None
+    cols = list(zip(*fills, strict=True))
+    sym = np.asarray(cols[2])
+    sign = np.fromiter((s.sign for s in cols[3]), np.int64, len(fills))
+    qty = np.asarray(cols[4], np.float64)
+    price = np.asarray(cols[5], np.float64)
+    fee = np.asarray(cols[6], np.float64)
+    ts = np.asarray(cols[9], np.int64)
+    parts: list[pd.DataFrame] = []
+    still_open: list[dict[str, object]] = []
+    for s in np.unique(sym):
+        idx = np.flatnonzero(sym == s)
+        n_closed = len(idx) // 2
+        e, x = idx[0 : 2 * n_closed : 2], idx[1 : 2 * n_closed : 2]
+        if np.any(sign[e] != -sign[x]) or np.any(qty[e] != qty[x]):
+            return None
+        mult = instruments[str(s)].multiplier
+        q = qty[e]
+        entry_notional = q * price[e] * mult
+        exit_notional = q * price[x] * mult
+        fees = (0.0 + fee[e] * q / q) + fee[x] * q / q
+        pnl = (exit_notional - entry_notional) * sign[e] - fees
+        parts.append(
+            pd.DataFrame(
+                {
+                    "instrument": str(s),
+                    "side": np.where(sign[e] > 0, "long", "short"),
+                    "quantity": q,
+                    "entry_time": ts[e],
+                    "entry_price": entry_notional / (q * mult),
+                    "exit_time": ts[x],
+                    "exit_price": exit_notional / (q * mult),
+                    "pnl": pnl,
+                    "return_pct": pnl / entry_notional,
+                    "fees": fees,
+                    "duration": None,
+                    "entry_fills": 1,
+                    "exit_fills": 1,
+                    "_order": x,
+                }
+            )
+        )
+        if len(idx) % 2:
+            last = idx[-1]
+            t = _Open(int(sign[last]), int(ts[last]))
+            t.qty = sign[last] * qty[last]
+            t.entry_qty = float(qty[last])
+            t.entry_notional = float(qty[last] * price[last] * mult)
+            t.fees = float(0.0 + fee[last] * qty[last] / qty[last])
+            still_open.append(_open_dict(str(s), t, mult))
+    frame = pd.concat(parts, ignore_index=True).sort_values("_order", kind="stable")
+    frame = frame.drop(columns="_order").reset_index(drop=True)
+    return _finish(frame[TRADE_COLUMNS]), still_open
 
 
 def _close(symbol: str, tr: _Open, mult: float) -> dict[str, object]:

@@ -77,6 +77,7 @@ class Feed:
         self.instrument = instrument
         self.timeframe = timeframe
         self.tf_ns = tf_ns
+        arrays = {k: np.ascontiguousarray(v) for k, v in arrays.items()}  # fast buffer access
         for arr in arrays.values():
             arr.flags.writeable = False  # strategies get views; history is immutable
         self.arrays = arrays  # "ts" (int64 ns, bar open) and the OHLCV float64 columns
