@@ -142,10 +142,16 @@ def _clean(obj: Any) -> Any:
 def _step_lookup(
     steps: np.ndarray, values: np.ndarray, at: np.ndarray, initial: float
 ) -> np.ndarray:
-    """Value of a step function (changes at ``steps``) at each step in ``at``."""
+    """Value of a step function (changes at ``steps``, sorted, >= -1) at each step in ``at``.
+
+    Counting events per step and a cumulative sum gives, for every step, how many changes
+    happened up to it: linear time, several times faster than a binary search per sample.
+    """
     if len(steps) == 0:
         return np.full(len(at), initial)
-    idx = np.searchsorted(steps, at, side="right") - 1
+    size = max(int(steps[-1]), int(at.max(initial=0))) + 2
+    seen = np.cumsum(np.bincount(steps + 1, minlength=size))  # changes at steps <= s-1
+    idx = seen[at + 1] - 1
     out = values[np.maximum(idx, 0)]
     return np.where(idx >= 0, out, initial)
 

@@ -67,7 +67,7 @@ def crossing_signs(a: NDArray[np.float64], b: NDArray[np.float64]) -> list[int]:
     down = (now < 0) & (prev >= 0)
     out = np.zeros(len(diff), dtype=np.int64)
     out[1:] = up.astype(np.int64) - down.astype(np.int64)
-    return out.tolist()
+    return out.tolist()  # a list: the hot path indexes it once per bar
 
 
 def above(a: Indicator, b: Indicator | float) -> bool:
