@@ -21,7 +21,7 @@ from tradewind.timeutil import utc_index
 if TYPE_CHECKING:
     from tradewind.backtest.runner import Backtest, Schedule
     from tradewind.engine.core import TradingEngine
-    from tradewind.model.order import Order
+    from tradewind.model.order import Fill, Order
 
 
 @dataclass
@@ -33,7 +33,7 @@ class BacktestResult:
     frame: pd.DataFrame  # equity, cash, position value, drawdown, per-instrument qty/value
     trades: pd.DataFrame
     open_trades: list[dict[str, Any]]
-    fills: pd.DataFrame
+    fill_log: list[Fill] = field(repr=False)
     order_log: list[Order] = field(repr=False)
     positions: list[dict[str, Any]]
     metrics: dict[str, Any]
@@ -41,6 +41,11 @@ class BacktestResult:
     stats: dict[str, Any]
     bars: dict[str, pd.DataFrame] = field(repr=False, default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)
+
+    @cached_property
+    def fills(self) -> pd.DataFrame:
+        """Every fill as a row (built on first use)."""
+        return fills_frame(self.fill_log)
 
     @cached_property
     def orders(self) -> list[dict[str, Any]]:
@@ -70,7 +75,7 @@ class BacktestResult:
                 "open_trades": self.open_trades,
                 "positions": self.positions,
                 "orders_count": len(self.order_log),
-                "fills_count": len(self.fills),
+                "fills_count": len(self.fill_log),
                 "events": self.events,
                 "stats": self.stats,
             }
@@ -122,6 +127,31 @@ class BacktestResult:
             f"({self.stats['events_per_second']:,.0f}/s)",
         ]
         return "\n".join(lines)
+
+
+def fills_frame(fill_log: list[Fill]) -> pd.DataFrame:
+    """Fills as a DataFrame: one row per fill, plus a UTC ``time`` column."""
+    fills = pd.DataFrame.from_records(
+        fill_log,
+        columns=[
+            "fill_id",
+            "client_order_id",
+            "instrument",
+            "side",
+            "quantity",
+            "price",
+            "fee",
+            "fee_currency",
+            "liquidity",
+            "ts",
+            "liquidation",
+        ],
+    )
+    if len(fills):
+        fills["side"] = fills["side"].map(str)
+        fills["liquidity"] = fills["liquidity"].map(str)
+        fills["time"] = utc_index(fills["ts"].to_numpy(np.int64))
+    return fills
 
 
 def _clean(obj: Any) -> Any:
@@ -219,26 +249,6 @@ def build_result(
     metrics["total_fees"] = pf.total_fees
     metrics["exposure_pct"] = float(np.mean(np.abs(pos_value) > 1e-12)) if len(pos_value) else 0.0
     metrics["realized_pnl"] = sum(p.realized_pnl - p.fees for p in pf.positions.values())
-    fills = pd.DataFrame.from_records(
-        pf.fills,
-        columns=[
-            "fill_id",
-            "client_order_id",
-            "instrument",
-            "side",
-            "quantity",
-            "price",
-            "fee",
-            "fee_currency",
-            "liquidity",
-            "ts",
-            "liquidation",
-        ],
-    )
-    if len(fills):
-        fills["side"] = fills["side"].map(str)
-        fills["liquidity"] = fills["liquidity"].map(str)
-        fills["time"] = utc_index(fills["ts"].to_numpy(np.int64))
     venue = engine.venue
     fill_desc = venue.config.describe() if isinstance(venue, SimulatedVenue) else {}
     settings: dict[str, Any] = {
@@ -278,7 +288,7 @@ def build_result(
         frame=frame,
         trades=trades,
         open_trades=open_trades,
-        fills=fills,
+        fill_log=list(pf.fills),
         order_log=list(engine.oms.orders.values()),
         positions=positions,
         metrics=metrics,
