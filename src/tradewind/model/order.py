@@ -161,6 +161,23 @@ class Order:
             raise ConfigError(f"{where}: {problem}")
 
     def _problem(self) -> str | None:
+        if (
+            self.type is _MARKET
+            and self.price is None
+            and self.trigger_price is None
+            and self.trailing_offset is None
+            and not self.post_only
+            and self.tif is not _GTD
+        ):  # the common case, decided in a few comparisons
+            if self.quote_quantity is None:
+                return None if self.quantity > 0 else f"quantity must be > 0, got {self.quantity}"
+            if self.side is not _BUY:
+                return "quote_quantity is only for market buys"
+            return (
+                None
+                if self.quote_quantity > 0
+                else (f"quote_quantity must be > 0, got {self.quote_quantity}")
+            )
         if self.quote_quantity is not None:
             if self.type is not _MARKET or self.side is not _BUY:
                 return "quote_quantity is only for market buys"

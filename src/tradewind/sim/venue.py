@@ -234,7 +234,7 @@ class SimulatedVenue:
         self._fill_ids = 0
         self._seq = 0
         self._held: set[str] = set()  # OTO children waiting for their parent to fill
-        self._by_id: dict[str, Order] = {}  # open orders and contingent links, by client id
+        self._by_id: dict[str, Order] = {}  # linked (bracket / OCO) orders, by client id
         self._kids: dict[str, list[Order]] = {}  # parent id -> OTO children
         self.on_margin_call: Callable[[str, float, float], None] | None = None
 
@@ -242,14 +242,16 @@ class SimulatedVenue:
 
     def submit(self, order: Order, ts: int) -> None:
         """Take a SUBMITTED order; it arrives after the latency and is matched from then on."""
-        inst = self.instruments[order.instrument]
-        reason = self._static_reject(order, inst)
-        if reason:
-            self.events.order_event(order, _REJECTED, ts, reason)
-            return
+        if order.quote_quantity is None:  # a quote-sized buy has no size to check yet
+            reason = self._static_reject(order, self.instruments[order.instrument])
+            if reason:
+                self.events.order_event(order, _REJECTED, ts, reason)
+                return
         order.active_ts = ts + self.config.latency_ns
         self.book[order.instrument].append(order)
-        self._by_id[order.client_order_id] = order
+        if order.contingency is _NONE and order.parent_id is None:
+            return  # a plain order: no links to keep
+        self._by_id[order.client_order_id] = order  # linked orders find each other here
         if order.parent_id is not None:
             self._kids.setdefault(order.parent_id, []).append(order)
             parent = self._by_id.get(order.parent_id)
@@ -311,9 +313,8 @@ class SimulatedVenue:
         lst = self.book[order.instrument]
         if order in lst:
             lst.remove(order)
-        self._held.discard(order.client_order_id)
-        if order.contingency is _NONE and order.parent_id is None:
-            self._by_id.pop(order.client_order_id, None)
+        if self._held:
+            self._held.discard(order.client_order_id)
 
     def _children(self, order: Order) -> list[Order]:
         return self._kids.get(order.client_order_id, [])
@@ -612,7 +613,8 @@ class SimulatedVenue:
                 buy = order.side is _BUY
                 price = min(price, order.price) if buy else max(price, order.price)
         if order.quote_quantity is not None and order.filled_qty == 0.0:
-            budget = min(order.quote_quantity, max(self.portfolio.cash(inst.quote), 0.0))
+            cash = self.portfolio.account.balances.get(inst.quote, 0.0)
+            budget = min(order.quote_quantity, max(cash, 0.0))
             order.quantity = inst.round_size(
                 self.fees.affordable_qty(inst, budget, price, cand.liquidity)
             )
