@@ -7,7 +7,7 @@ market-data feeds a strategy reads. A venue (simulated or real) is plugged in wi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
@@ -205,9 +205,6 @@ class TradingEngine:
         self.venue.submit(order, now)
         return order
 
-    def submit_linked(self, orders: Sequence[Order]) -> list[Order]:
-        return [self.submit(o) for o in orders]
-
     def cancel(self, order: Order) -> None:
         if self.venue is not None and order.is_open:
             self.venue.cancel(order, self.clock.now())
@@ -257,8 +254,3 @@ class TradingEngine:
         self.listener = listener
         self._on_order = _overridden(listener, "on_order")
         self._on_fill = _overridden(listener, "on_fill")
-
-    # --- convenience --------------------------------------------------------------------------
-
-    def ts_array(self, instrument: str, timeframe: str | None = None) -> NDArray[np.int64]:
-        return self.feed(instrument, timeframe).arrays["ts"]
