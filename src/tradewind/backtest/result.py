@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from tradewind.analytics.metrics import basic_metrics
-from tradewind.backtest.trades import round_trips
+from tradewind.backtest.trades import add_excursions, round_trips
 from tradewind.files import write_atomic
 from tradewind.sim.venue import SimulatedVenue
 from tradewind.timeutil import utc_index
@@ -244,6 +244,9 @@ def build_result(
     )
 
     trades, open_trades = round_trips(pf.fills, engine.instruments)
+    trades = add_excursions(
+        trades, {s: pd.DataFrame(f.arrays) for s, f in engine.exec_feed.items()}
+    )
     final_equity = float(equity_arr[-1]) if len(equity_arr) else pf.cash()
     metrics = basic_metrics(equity, trades)
     metrics["total_fees"] = pf.total_fees

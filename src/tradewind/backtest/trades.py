@@ -208,3 +208,57 @@ def _close(symbol: str, tr: _Open, mult: float) -> dict[str, object]:
         "entry_fills": tr.entry_fills,
         "exit_fills": tr.exit_fills,
     }
+
+
+def add_excursions(trades: pd.DataFrame, bars: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Add ``mae`` and ``mfe``: each trade's maximum adverse and favourable excursion.
+
+    Fractions of the entry price over the bars from the entry bar to the exit bar (inclusive):
+    for a long, MAE = min(low) / entry − 1 (≤ 0 when price went against it) and
+    MFE = max(high) / entry − 1; for a short the roles of high and low swap and the sign flips.
+    Bars are the instrument's own (the finest feed); a trade without bars gets NaN.
+    """
+    out = trades.copy()
+    mae = np.full(len(out), np.nan)
+    mfe = np.full(len(out), np.nan)
+    for sym, rows in out.groupby("instrument", sort=False).indices.items():
+        frame = bars.get(str(sym))
+        if frame is None or not len(frame):
+            continue
+        ts = frame["ts"].to_numpy(np.int64)
+        high = frame["high"].to_numpy(np.float64)
+        low = frame["low"].to_numpy(np.float64)
+        sub = out.iloc[rows]
+        start = np.searchsorted(ts, pd.DatetimeIndex(sub["entry_time"]).as_unit("ns").asi8)
+        stop = np.searchsorted(
+            ts, pd.DatetimeIndex(sub["exit_time"]).as_unit("ns").asi8, side="right"
+        )
+        lows, highs = _range_extremes(low, high, start, stop)
+        entry = sub["entry_price"].to_numpy(np.float64)
+        long = (sub["side"] == "long").to_numpy()
+        mae[rows] = np.where(long, lows / entry - 1.0, 1.0 - highs / entry)
+        mfe[rows] = np.where(long, highs / entry - 1.0, 1.0 - lows / entry)
+    out["mae"] = mae
+    out["mfe"] = mfe
+    return out
+
+
+def _range_extremes(
+    low: np.ndarray, high: np.ndarray, start: np.ndarray, stop: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """min(low[a:b]) and max(high[a:b]) for each range; one reduceat pass when the ranges
+    follow each other without overlap (the usual case), else range by range."""
+    bounds = np.empty(2 * len(start), dtype=np.int64)
+    bounds[0::2], bounds[1::2] = start, stop
+    if len(bounds) and np.all(np.diff(bounds) >= 0) and np.all(stop > start):
+        ext_low = np.append(low, np.nan)  # so an exclusive stop == len is a valid index
+        ext_high = np.append(high, np.nan)
+        return (
+            np.minimum.reduceat(ext_low, bounds)[0::2],
+            np.maximum.reduceat(ext_high, bounds)[0::2],
+        )
+    lows = np.array([low[a:b].min() if b > a else np.nan for a, b in zip(start, stop, strict=True)])
+    highs = np.array(
+        [high[a:b].max() if b > a else np.nan for a, b in zip(start, stop, strict=True)]
+    )
+    return lows, highs
