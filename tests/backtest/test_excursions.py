@@ -61,6 +61,7 @@ def test_overlapping_trades_fall_back_and_agree() -> None:
         }
     )
     out = add_excursions(trades, {"X": bars})
-    # long bars 0..2: low 7 -> -0.3, high 13 -> +0.3; short bars 2..3: high 14 -> -0.4, low 6 -> +0.4
+    # long bars 0..2: low 7 -> -0.3, high 13 -> +0.3
+    # short bars 2..3: high 14 -> -0.4, low 6 -> +0.4
     assert out["mae"].tolist() == pytest.approx([-0.3, -0.4])
     assert out["mfe"].tolist() == pytest.approx([0.3, 0.4])
