@@ -2,6 +2,7 @@
 
 from tradewind.analytics.full import FULL_METRIC_KEYS, full_metrics
 from tradewind.analytics.metrics import basic_metrics, drawdown, periods_per_year
+from tradewind.analytics.portfolio import attribution, combine_strategies, strategy_correlation
 from tradewind.analytics.returns import (
     alpha_beta,
     annual_return,
@@ -50,10 +51,12 @@ __all__ = [
     "alpha_beta",
     "annual_return",
     "annual_volatility",
+    "attribution",
     "average_loss",
     "average_win",
     "basic_metrics",
     "calmar_ratio",
+    "combine_strategies",
     "conditional_value_at_risk",
     "cornish_fisher_var",
     "downside_risk",
@@ -83,6 +86,7 @@ __all__ = [
     "sortino_ratio",
     "sqn",
     "stability_of_timeseries",
+    "strategy_correlation",
     "tail_ratio",
     "traded_notional",
     "turnover",
