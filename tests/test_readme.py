@@ -17,7 +17,16 @@ BLOCKS = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re
 
 
 def test_readme_has_python_examples() -> None:
-    assert len(BLOCKS) >= 2
+    assert len(BLOCKS) >= 4
+
+
+@pytest.mark.parametrize(
+    "block",
+    [b for b in BLOCKS if "../shared" not in b and "class SmaCross" not in b],
+    ids=lambda b: b.strip().splitlines()[-1][:40],
+)
+def test_self_contained_examples_run(block: str) -> None:
+    exec(compile(block, "README.md", "exec"), {})
 
 
 def test_quick_start_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
