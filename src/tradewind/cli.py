@@ -1,4 +1,4 @@
-"""The ``tradewind`` command line: backtest, demo, strategies, data check.
+"""The ``tradewind`` command line: backtest, demo, report, strategies, data check.
 
 Every error a user can cause (bad file, bad option, bad parameter) is a ``TradewindError``: it is
 printed as ``error: <message>`` on stderr and the command exits with code 2, without a traceback
@@ -69,6 +69,7 @@ app = typer.Typer(
     "  tradewind demo\n\n"
     "  tradewind backtest --data btc.csv.gz --strategy sma_cross --param fast=10\n\n"
     "  tradewind strategies\n\n"
+    "  tradewind report run.json -o report.html\n\n"
     "  tradewind data check btc.csv.gz",
     no_args_is_help=True,
     add_completion=False,
@@ -584,6 +585,46 @@ def demo(
         )
     out.print(summary_table(result))
     _print_written(out, written)
+
+
+_REPORT_EPILOG = (
+    "Examples:\n\n"
+    "  tradewind backtest --data btc.csv.gz --strategy sma_cross --json run.json\n\n"
+    "  tradewind report run.json -o report.html\n\n"
+    "  tradewind report run.json -o report.html --benchmark btc_daily.csv"
+)
+
+
+@app.command("report", epilog=_REPORT_EPILOG)
+def report_cmd(
+    run: Annotated[Path, typer.Argument(help="Run JSON written by `tradewind backtest --json`.")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Where to write the HTML tear sheet.")
+    ],
+    benchmark: Annotated[
+        Path | None,
+        typer.Option(
+            help="CSV of benchmark prices (a time column and a close/price column), "
+            "rebased to the starting equity."
+        ),
+    ] = None,
+    title: Annotated[
+        str | None, typer.Option(help="Page title (default: '<strategy> backtest').")
+    ] = None,
+) -> None:
+    """Render the HTML tear sheet of a saved run (no candles: the JSON has no bars)."""
+    from tradewind.backtest.tearsheet import load_benchmark, load_run, render_run
+    from tradewind.files import write_atomic
+
+    out = _out()
+    with _user_errors():
+        _check_output(output, "--output")
+        if output.resolve() == run.resolve():
+            raise ConfigError("--output must not be the run JSON itself")
+        data = load_run(run)
+        bench = load_benchmark(benchmark) if benchmark is not None else None
+        written = write_atomic(output, render_run(data, benchmark=bench, title=title))
+    _print_written(out, [written])
 
 
 def _describe(cls: type[Strategy]) -> str:

@@ -70,10 +70,38 @@ PERCENT_METRICS = frozenset(
         "win_rate",
         "exposure_pct",
         "avg_trade_return",
+        "annual_return",
+        "annual_volatility",
+        "downside_risk",
+        "var_historical",
+        "cvar_historical",
+        "var_gaussian",
+        "cvar_gaussian",
+        "var_cornish_fisher",
+        "exposure_time",
+        "kelly_fraction",
+        "alpha",
     }
 )
 #: Metric keys that are ratios and shown with 3 decimals.
-RATIO_METRICS = frozenset({"sharpe", "sortino", "calmar", "profit_factor"})
+RATIO_METRICS = frozenset(
+    {
+        "sharpe",
+        "sortino",
+        "calmar",
+        "profit_factor",
+        "omega",
+        "payoff_ratio",
+        "sqn",
+        "tail_ratio",
+        "stability",
+        "beta",
+        "information_ratio",
+        "skew",
+        "kurtosis",
+        "ulcer_index",
+    }
+)
 #: Metric keys ending like this are amounts of money and always shown with 2 decimals.
 _MONEY_SUFFIXES = ("_pnl", "_equity", "_fees")
 _METRIC_LABELS = {
@@ -85,6 +113,13 @@ _METRIC_LABELS = {
     "best_trade_pnl": "Best trade PnL",
     "worst_trade_pnl": "Worst trade PnL",
     "num_trades": "Trades",
+    "var_historical": "VaR (historical)",
+    "cvar_historical": "CVaR (historical)",
+    "var_gaussian": "VaR (Gaussian)",
+    "cvar_gaussian": "CVaR (Gaussian)",
+    "var_cornish_fisher": "VaR (Cornish-Fisher)",
+    "sqn": "SQN",
+    "pnl": "PnL",
 }
 
 _GREEN = "#16a34a"
@@ -101,7 +136,11 @@ h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:0 0 8px}
 section{background:#fff;border:1px solid #e5e7eb;border-radius:6px;padding:14px 16px;
 margin-bottom:16px}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(360px,1fr));gap:16px}
-.grid section{margin-bottom:0}
+.grid section{margin-bottom:0;min-width:0;overflow:hidden}
+.cols2,.cols3{display:grid;gap:16px;grid-template-columns:repeat(2,minmax(0,1fr))}
+.cols3{grid-template-columns:repeat(3,minmax(0,1fr))}
+.cols2 section,.cols3 section{margin-bottom:0;min-width:0;overflow:hidden}
+@media (max-width:900px){.cols2,.cols3{grid-template-columns:minmax(0,1fr)}}
 table{border-collapse:collapse;font-size:13px;width:100%}
 th,td{padding:3px 8px;border-bottom:1px solid #f1f5f9;text-align:left;white-space:nowrap}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
@@ -557,6 +596,10 @@ def render_report(
     metrics: Mapping[str, object],
     settings: Mapping[str, object],
     max_candles: int = 4000,
+    tearsheet: bool = False,
+    benchmark: pd.Series | None = None,
+    initial_equity: float | None = None,
+    no_bars_note: str | None = None,
 ) -> str:
     """Render the backtest report as one self-contained HTML page and return its text.
 
@@ -564,11 +607,22 @@ def render_report(
     close, volume``; candles are drawn for the first :data:`MAX_INSTRUMENTS` instruments.
     ``equity``: float Series on a DatetimeIndex. ``trades``: :data:`TRADE_COLUMNS`, may be
     empty. ``metrics`` and ``settings`` are flat name -> value mappings shown as tables.
+
+    ``tearsheet=True`` adds the tear-sheet sections of :mod:`tradewind.backtest.tearsheet`
+    (benchmark, monthly heatmap, return distribution, rolling Sharpe, trade analysis; all
+    from the daily equity) and groups the metrics table into returns / risk / trades.
+    ``benchmark``: prices or equity on a DatetimeIndex (tear sheet only), rebased to
+    ``initial_equity`` (default: the first equity value). ``no_bars_note``: shown in place
+    of the candlestick charts when ``bars`` is empty.
     """
     if not isinstance(max_candles, int) or isinstance(max_candles, bool) or max_candles < 1:
         raise ConfigError(f"max_candles must be an integer >= 1, got {max_candles!r}")
     equity = _check_equity(equity)
     trades = _check_columns(trades, TRADE_COLUMNS, "trades")
+    if benchmark is not None and not tearsheet:
+        raise ConfigError("benchmark is only shown in the tear sheet (tearsheet=True)")
+    if benchmark is not None:
+        _check_equity(benchmark)
     for name, frame in bars.items():
         _check_columns(frame, BAR_COLUMNS, f"bars[{name!r}]")
 
@@ -578,7 +632,7 @@ def render_report(
     names = ", ".join(map(str, instruments[:10]))
     if len(instruments) > 10:
         names += f" and {len(instruments) - 10} more"
-    subtitle = [f"{len(instruments)} instrument(s): {names}"]
+    subtitle = [f"{len(instruments)} instrument(s): {names}"] if instruments else []
     if len(equity):
         first, last = (pd.Timestamp(t) for t in _utc_ns(equity.index[[0, -1]]))
         subtitle.append(f"{first:%Y-%m-%d %H:%M} → {last:%Y-%m-%d %H:%M} UTC")
@@ -588,15 +642,33 @@ def render_report(
         f'<p class="sub">{html.escape(" · ".join(subtitle))}</p></header>'
     )
 
-    metric_rows = [(_label(str(k)), _fmt_metric(str(k), v)) for k, v in metrics.items()]
     setting_rows = [(str(k), _fmt_setting(v)) for k, v in settings.items()]
-    parts.append(
-        '<div class="grid">'
-        f"<section><h2>Metrics</h2>{_kv_table(metric_rows)}</section>"
+    settings_html = (
         f"<section><h2>Settings</h2>{_kv_table(setting_rows)}"
         '<p class="note">Assumptions this backtest ran with.</p></section>'
-        "</div><br>"
     )
+    sheet: list[str] = []
+    if tearsheet:
+        from tradewind.backtest import tearsheet as ts
+
+        tables = "".join(
+            f"<section><h2>Metrics: {html.escape(group.lower())}</h2>"
+            f"{_kv_table((_label(k), _fmt_metric(k, v)) for k, v in rows.items())}</section>"
+            for group, rows in ts.group_metrics(metrics).items()
+        )
+        parts.append(f'<div class="grid">{tables}{settings_html}</div><br>')
+        daily = ts.daily_equity(equity)
+        start = initial_equity if initial_equity is not None else None
+        if start is None and len(equity):
+            start = float(equity.iloc[0])
+        sheet = ts.tearsheet_sections(daily, trades, initial=start, benchmark=benchmark)
+    else:
+        metric_rows = [(_label(str(k)), _fmt_metric(str(k), v)) for k, v in metrics.items()]
+        parts.append(
+            '<div class="grid">'
+            f"<section><h2>Metrics</h2>{_kv_table(metric_rows)}</section>"
+            f"{settings_html}</div><br>"
+        )
 
     if len(equity):
         fig, note = _equity_figure(equity)
@@ -607,6 +679,11 @@ def render_report(
     else:
         parts.append(
             '<section><h2>Equity and drawdown</h2><p class="note">No equity data.</p></section>'
+        )
+    parts.extend(sheet)
+    if not instruments and no_bars_note:
+        parts.append(
+            f'<section><h2>Candles</h2><p class="note">{html.escape(no_bars_note)}</p></section>'
         )
 
     inst_col = trades["instrument"].astype(str)
@@ -648,6 +725,10 @@ def write_report(
     metrics: Mapping[str, object],
     settings: Mapping[str, object],
     max_candles: int = 4000,
+    tearsheet: bool = False,
+    benchmark: pd.Series | None = None,
+    initial_equity: float | None = None,
+    no_bars_note: str | None = None,
 ) -> Path:
     """Render the report (see :func:`render_report`) and write it atomically to ``path``.
 
@@ -663,5 +744,9 @@ def write_report(
         metrics=metrics,
         settings=settings,
         max_candles=max_candles,
+        tearsheet=tearsheet,
+        benchmark=benchmark,
+        initial_equity=initial_equity,
+        no_bars_note=no_bars_note,
     )
     return write_atomic(path, text)

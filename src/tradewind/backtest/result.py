@@ -58,6 +58,11 @@ class BacktestResult:
         return self.frame
 
     def to_dict(self) -> dict[str, Any]:
+        """Everything but the bars, JSON-safe. ``equity_daily`` holds the last equity of each
+        UTC day (``{"date": [YYYY-MM-DD, ...], "equity": [...]}``) so a tear sheet can be
+        rebuilt from the JSON (:func:`tradewind.backtest.tearsheet.load_run`)."""
+        from tradewind.backtest.tearsheet import daily_equity
+
         trades = self.trades.copy()
         for col in ("entry_time", "exit_time"):
             trades[col] = trades[col].map(lambda t: t.isoformat())
@@ -80,6 +85,12 @@ class BacktestResult:
                 "stats": self.stats,
             }
         )
+        daily = daily_equity(self.equity)
+        days = pd.DatetimeIndex(daily.index).strftime("%Y-%m-%d")
+        out["equity_daily"] = {
+            "date": [str(d) for d in days],
+            "equity": _clean(daily.to_numpy(dtype=np.float64).tolist()),
+        }
         return out
 
     def to_json(self, path: str | Path | None = None, *, indent: int | None = 2) -> str:
@@ -89,17 +100,34 @@ class BacktestResult:
             write_atomic(path, text)
         return text
 
-    def report(self, path: str | Path, title: str | None = None) -> Path:
+    def report(
+        self,
+        path: str | Path,
+        title: str | None = None,
+        *,
+        benchmark: pd.Series | None = None,
+    ) -> Path:
+        """Write the HTML tear sheet (metrics grouped from ``full_metrics``, equity and
+        drawdown, benchmark when given, monthly returns, return distribution, rolling Sharpe,
+        trade analysis, candles with trades, trades table) atomically to ``path``.
+
+        ``benchmark``: prices or equity on a DatetimeIndex, rebased to the starting equity.
+        """
+        from tradewind.analytics.full import full_metrics
         from tradewind.backtest.report import write_report
 
+        metrics: dict[str, Any] = dict(full_metrics(self.equity, self.trades))
+        metrics.update(self.metrics)  # the run's own values (fees, exposure, ...) win
         return write_report(
             path,
             title=title or f"{self.strategy} backtest",
             bars=self.bars,
             equity=self.equity,
             trades=self.trades,
-            metrics=self.metrics,
+            metrics=metrics,
             settings=self.settings,
+            tearsheet=True,
+            benchmark=benchmark,
         )
 
     def summary(self) -> str:
