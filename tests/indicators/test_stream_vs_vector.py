@@ -18,6 +18,7 @@ import pytest
 from tradewind import indicators as vec
 from tradewind.data.loader import load_ohlcv
 from tradewind.indicators import streaming as st
+from tradewind.indicators import streaming_more as sm
 from tradewind.model import Bar
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
@@ -46,8 +47,24 @@ CASES: dict[str, tuple[Callable[[], Any], Callable[[pd.DataFrame], Any]]] = {
     "Donchian": (lambda: st.Donchian(20), lambda b: vec.donchian(b[H], b[L], 20)),
     "OBV": (st.OBV, lambda b: vec.obv(b[C], b[V])),
     "MFI": (lambda: st.MFI(14), lambda b: vec.mfi(b[H], b[L], b[C], b[V], 14)),
+    "HMA": (lambda: sm.HMA(20), lambda b: vec.hma(b[C], 20)),
+    "StochRSI": (lambda: sm.StochRSI(14, 5, 3), lambda b: vec.stochrsi(b[C], 14, 5, 3)),
+    "Keltner": (
+        lambda: sm.Keltner(20, 2.0, 10),
+        lambda b: vec.keltner(b[H], b[L], b[C], 20, 2.0, 10),
+    ),
+    "Ichimoku": (
+        lambda: sm.Ichimoku(9, 26, 52),
+        lambda b: tuple(vec.ichimoku(b[H], b[L], b[C], 9, 26, 52)),
+    ),
+    "Supertrend": (
+        lambda: sm.Supertrend(10, 3.0),
+        lambda b: vec.supertrend(b[H], b[L], b[C], 10, 3.0),
+    ),
+    "SAR": (lambda: sm.SAR(0.02, 0.2), lambda b: vec.sar(b[H], b[L], 0.02, 0.2)),
 }
 PRICE_ONLY = {"SMA", "EMA", "WMA", "DEMA", "TEMA", "KAMA", "RSI", "MACD", "ROC", "BBANDS", "ZScore"}
+PRICE_ONLY |= {"HMA", "StochRSI"}
 
 
 def _stream(name: str, bars: pd.DataFrame) -> list[np.ndarray]:
