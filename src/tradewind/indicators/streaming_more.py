@@ -14,9 +14,15 @@ monotonic deques: amortised O(1)).
 from __future__ import annotations
 
 import math
+from collections import deque
 from typing import Protocol
 
+import numpy as np
+import talib
+import talib.abstract
+
 from tradewind.errors import ConfigError
+from tradewind.indicators.patterns import _resolve as resolve_pattern
 from tradewind.indicators.streaming import (
     ATR,
     EMA,
@@ -38,6 +44,7 @@ __all__ = [
     "VWAP",
     "Ichimoku",
     "Keltner",
+    "Pattern",
     "RollingBeta",
     "RollingCorr",
     "StochRSI",
@@ -45,6 +52,13 @@ __all__ = [
 ]
 
 _NAN = math.nan
+
+
+class HasOHLC(HasHLC, Protocol):
+    """An OHLC bar."""
+
+    @property
+    def open(self) -> float: ...
 
 
 class HasHLCVT(HasHLC, Protocol):
@@ -608,3 +622,45 @@ class RollingCorr:
             return v
         v = self.value = (s[2] - s[0] * s[3] / p) / math.sqrt(vx * vy)
         return v
+
+
+class Pattern:
+    """A TA-Lib candlestick pattern, bar by bar: ``Pattern("engulfing").update(bar)``.
+
+    Keeps the last ``lookback + 1`` bars (TA-Lib's own lookback for the pattern, which covers
+    its body/shadow averages) and runs the pattern on that window: O(1) in the length of the
+    history. Returns TA-Lib's signal (±100, ±200 or 0) as a float, like the vectorized
+    :func:`tradewind.indicators.pattern`.
+    """
+
+    __slots__ = ("_c", "_fn", "_h", "_l", "_o", "_params", "name", "size", "value")
+
+    def __init__(self, name: str, **params: float) -> None:
+        self.name = resolve_pattern(name)
+        self._fn = getattr(talib, self.name)
+        self._params = params
+        fn = talib.abstract.Function(self.name, **params)  # type: ignore[attr-defined]
+        self.size = int(fn.lookback) + 1
+        self._o: deque[float] = deque(maxlen=self.size)
+        self._h: deque[float] = deque(maxlen=self.size)
+        self._l: deque[float] = deque(maxlen=self.size)
+        self._c: deque[float] = deque(maxlen=self.size)
+        self.value = 0.0
+
+    @property
+    def ready(self) -> bool:
+        return len(self._c) == self.size
+
+    def update(self, bar: HasOHLC) -> float:
+        self._o.append(float(bar.open))
+        self._h.append(float(bar.high))
+        self._l.append(float(bar.low))
+        self._c.append(float(bar.close))
+        if len(self._c) < self.size:
+            self.value = 0.0  # TA-Lib reports 0 during the warm-up too
+            return self.value
+        arrays = [
+            np.fromiter(d, np.float64, self.size) for d in (self._o, self._h, self._l, self._c)
+        ]
+        self.value = float(self._fn(*arrays, **self._params)[-1])
+        return self.value
