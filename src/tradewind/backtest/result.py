@@ -272,9 +272,7 @@ def build_result(
     )
 
     trades, open_trades = round_trips(pf.fills, engine.instruments)
-    trades = add_excursions(
-        trades, {s: pd.DataFrame(f.arrays) for s, f in engine.exec_feed.items()}
-    )
+    trades = add_excursions(trades, {s: f.arrays for s, f in engine.exec_feed.items()})
     final_equity = float(equity_arr[-1]) if len(equity_arr) else pf.cash()
     metrics = basic_metrics(equity, trades)
     metrics["total_fees"] = pf.total_fees

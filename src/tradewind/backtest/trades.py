@@ -210,7 +210,9 @@ def _close(symbol: str, tr: _Open, mult: float) -> dict[str, object]:
     }
 
 
-def add_excursions(trades: pd.DataFrame, bars: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+def add_excursions(
+    trades: pd.DataFrame, bars: Mapping[str, pd.DataFrame | Mapping[str, np.ndarray]]
+) -> pd.DataFrame:
     """Add ``mae`` and ``mfe``: each trade's maximum adverse and favourable excursion.
 
     Fractions of the entry price over the bars from the entry bar to the exit bar (inclusive):
@@ -225,9 +227,9 @@ def add_excursions(trades: pd.DataFrame, bars: Mapping[str, pd.DataFrame]) -> pd
         frame = bars.get(str(sym))
         if frame is None or not len(frame):
             continue
-        ts = frame["ts"].to_numpy(np.int64)
-        high = frame["high"].to_numpy(np.float64)
-        low = frame["low"].to_numpy(np.float64)
+        ts = np.asarray(frame["ts"], dtype=np.int64)
+        high = np.asarray(frame["high"], dtype=np.float64)
+        low = np.asarray(frame["low"], dtype=np.float64)
         sub = out.iloc[rows]
         start = np.searchsorted(ts, pd.DatetimeIndex(sub["entry_time"]).as_unit("ns").asi8)
         stop = np.searchsorted(
