@@ -18,20 +18,13 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from tradewind.analytics.metrics import _num as num  # one JSON-safe float conversion
 from tradewind.analytics.metrics import periods_per_year as infer_periods_per_year
 from tradewind.errors import ConfigError
 
 __all__ = ["ReturnsLike", "clean_returns", "num", "resolve_ppy"]
 
 ReturnsLike = np.ndarray | pd.Series | Sequence[float]
-
-
-def num(value: object) -> float | None:
-    """Plain Python float, or None for NaN/inf/None (keeps results JSON-safe)."""
-    if value is None:
-        return None
-    out = float(value)  # type: ignore[arg-type]
-    return out if math.isfinite(out) else None
 
 
 def clean_returns(returns: ReturnsLike) -> np.ndarray:
