@@ -52,6 +52,7 @@ def cases(
     o, h, lo, c, v, ts = d["o"], d["h"], d["l"], d["c"], d["v"], d["ts"]
     return [
         ("sma(30)", lambda: ind.sma(c, 30), lambda: talib.SMA(c, 30)),
+        ("sma(30, compensated)", lambda: ind.sma(c, 30, compensated=True), None),
         ("ema(30)", lambda: ind.ema(c, 30), lambda: talib.EMA(c, 30)),
         ("wma(30)", lambda: ind.wma(c, 30), lambda: talib.WMA(c, 30)),
         ("dema(30)", lambda: ind.dema(c, 30), lambda: talib.DEMA(c, 30)),

@@ -117,40 +117,116 @@ def _hlc(bar: HasHLC, who: str) -> tuple[float, float, float]:
 
 
 class SMA:
-    """Simple moving average of the last ``period`` prices."""
+    """Simple moving average of the last ``period`` prices.
 
-    __slots__ = ("_buf", "_i", "_n", "_sum", "period", "value")
+    The same bits as the vectorized ``sma``, NaN gaps included: the same running sum,
+    flat-window rule and re-sum every ``max(1024, 4·period)`` values. ``compensated=True``
+    follows ``sma(..., compensated=True)``, i.e. pandas' Kahan-compensated ``rolling().mean()``.
+    Live and backtest crosses of two averages therefore agree even at rounding-level ties.
+    """
 
-    def __init__(self, period: int) -> None:
+    __slots__ = (
+        "_buf", "_comp_add", "_comp_remove", "_compensated", "_i", "_k", "_last", "_nans",
+        "_negs", "_resync", "_run", "_sum", "period", "value",
+    )  # fmt: skip
+
+    def __init__(self, period: int, *, compensated: bool = False) -> None:
         self.period = _period(period)
-        self._buf = [0.0] * self.period
+        self._compensated = bool(compensated)
+        self._buf = [_NAN] * self.period  # ring; _i is the oldest value's slot
         self._i = 0
-        self._n = 0
+        self._k = 0  # values seen
         self._sum = 0.0
+        self._nans = 0  # NaNs in the window
+        self._run = 0  # fast: equal neighbours in a row; compensated: equal values in a row
+        self._resync = max(1024, 4 * self.period)
+        self._comp_add = 0.0
+        self._comp_remove = 0.0
+        self._negs = 0
+        self._last = _NAN  # compensated: the newest non-NaN value
         self.value = _NAN
 
     @property
     def ready(self) -> bool:
-        return self._n >= self.period
+        return self._k >= self.period and self._nans == 0
 
     def update(self, x: PriceLike) -> float:
         if type(x) is not float:
             x = _price(x)
+        if self._compensated:
+            return self._update_compensated(x)
+        p = self.period
         buf = self._buf
         i = self._i
-        s = self._sum + x - buf[i]
+        add = x
+        if math.isnan(x):
+            add = 0.0
+            self._nans += 1
+        self._run = self._run + 1 if x == buf[i - 1] else 0
+        if self._k >= p:
+            y = buf[i]
+            if not math.isnan(y):
+                add = add - y
+            else:
+                self._nans -= 1
+        self._sum += add
         buf[i] = x
-        i += 1
-        if i == self.period:
-            i = 0
-            s = math.fsum(buf)  # exact re-sum once per wrap: no drift, amortised O(1)
-        self._i = i
-        self._sum = s
-        if self._n < self.period:
-            self._n += 1
-            if self._n < self.period:
-                return _NAN
-        v = self.value = s / self.period
+        i = self._i = i + 1 if i + 1 < p else 0
+        k = self._k = self._k + 1
+        if k < p or self._nans:
+            v = _NAN
+        elif self._run >= p - 1:
+            v = x
+        else:
+            v = self._sum / p
+        if k > p and (k - p) % self._resync == 0:  # re-sum the window, as the kernel does
+            total = 0.0
+            for j in range(p):
+                y = buf[(i + j) % p]
+                if not math.isnan(y):
+                    total += y
+            self._sum = total
+        self.value = v
+        return v
+
+    def _update_compensated(self, x: float) -> float:
+        p = self.period
+        buf = self._buf
+        i = self._i
+        if self._k >= p:
+            y = buf[i]
+            if not math.isnan(y):
+                d = -y - self._comp_remove
+                t = self._sum + d
+                self._comp_remove = t - self._sum - d
+                self._sum = t
+                if math.copysign(1.0, y) < 0.0:
+                    self._negs -= 1
+            else:
+                self._nans -= 1
+        if not math.isnan(x):
+            d = x - self._comp_add
+            t = self._sum + d
+            self._comp_add = t - self._sum - d
+            self._sum = t
+            if math.copysign(1.0, x) < 0.0:
+                self._negs += 1
+            self._run = self._run + 1 if x == self._last else 1
+            self._last = x
+        else:
+            self._nans += 1
+        buf[i] = x
+        self._i = i + 1 if i + 1 < p else 0
+        self._k += 1
+        nobs = min(self._k, p) - self._nans
+        v = _NAN
+        if nobs >= p:
+            v = self._sum / nobs
+            if self._run >= nobs:
+                v = self._last
+            elif (self._negs == 0 and v < 0.0) or (self._negs == nobs and v > 0.0):
+                v = 0.0  # a one-signed window keeps its sign (pandas' guard)
+        self.value = v
         return v
 
 

@@ -66,9 +66,9 @@ def keltner(
     """Keltner Channels (upper, middle, lower), the modern (Raschke) convention.
 
     middle = EMA(close, period) (TA-Lib EMA, SMA-seeded); upper/lower = middle ± multiplier ×
-    ATR(atr_period) (Wilder ATR, TA-Lib). Defaults 20 / 2.0 / 10. NaN until both are warm:
-    index max(period − 1, atr_period). A NaN high/low restarts only the ATR part (the EMA of
-    close never saw it).
+    ATR(atr_period) (Wilder ATR, TA-Lib). Defaults 20 / 2.0 / 10. The middle line starts at
+    index period − 1; upper/lower wait for both: index max(period − 1, atr_period). A NaN
+    high/low restarts only the ATR part (the EMA of close never saw it).
     """
     p = check_period(period)
     ap = check_period(atr_period, "atr_period")

@@ -1,4 +1,9 @@
-"""Long when the fast SMA crosses above the slow one; flat when it crosses back below."""
+"""Long when the fast SMA crosses above the slow one; flat when it crosses back below.
+
+The averages are the compensated ones (pandas' ``rolling().mean()`` bit for bit), so where the
+two averages tie to the cent and only rounding orders them, this strategy crosses exactly where
+a pandas computation of the same rules does.
+"""
 
 from tradewind.indicators import sma
 from tradewind.model import Bar
@@ -14,8 +19,8 @@ class SmaCross(Strategy):
         self.require(self.fast < self.slow, "fast must be below slow")
 
     def on_start(self) -> None:
-        self.fast_ma = self.indicator(sma, "close", self.fast)
-        self.slow_ma = self.indicator(sma, "close", self.slow)
+        self.fast_ma = self.indicator(sma, "close", self.fast, compensated=True)
+        self.slow_ma = self.indicator(sma, "close", self.slow, compensated=True)
 
     def on_bar(self, bar: Bar) -> None:
         signal = cross(self.fast_ma, self.slow_ma)  # +1 crossed above, -1 crossed below
