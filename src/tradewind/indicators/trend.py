@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import talib
+from numba import njit
 
 from tradewind.indicators._util import arrays, check_period, check_positive, ta
 from tradewind.indicators.volatility import atr
@@ -78,22 +80,30 @@ def supertrend(
         return line, direction
     width = m * atr(h, lo, c, p)
     hl2 = (h + lo) / 2.0
-    basic_lo = (hl2 - width).tolist()
-    basic_up = (hl2 + width).tolist()
-    cl = c.tolist()
-    ok = (~np.isnan(width) & ~np.isnan(c)).tolist()
-    out_line = [np.nan] * n
-    out_dir = [np.nan] * n
+    _supertrend_bands(hl2 - width, hl2 + width, c, line, direction)
+    return line, direction
+
+
+@njit(cache=True, nogil=True)
+def _supertrend_bands(
+    basic_lo: NDArray[np.float64],
+    basic_up: NDArray[np.float64],
+    close: NDArray[np.float64],
+    line: NDArray[np.float64],
+    direction: NDArray[np.float64],
+) -> None:
+    """The ratcheting bands and direction flips (compiled: one pass, state carried per bar).
+    ``line``/``direction`` arrive NaN-filled and stay NaN where the ATR or close is NaN."""
     started = False
     low_b = up_b = prev_c = 0.0
     d = 1.0
-    for i in range(n):
-        if not ok[i]:
-            started = False
-            continue
+    for i in range(close.shape[0]):
         bl = basic_lo[i]
         bu = basic_up[i]
-        ci = cl[i]
+        ci = close[i]
+        if math.isnan(bl) or math.isnan(ci):
+            started = False
+            continue
         if not started:
             started = True
             d = 1.0
@@ -109,9 +119,8 @@ def supertrend(
         low_b = bl
         up_b = bu
         prev_c = ci
-        out_dir[i] = d
-        out_line[i] = bl if d > 0.0 else bu
-    return np.asarray(out_line, dtype=np.float64), np.asarray(out_dir, dtype=np.float64)
+        direction[i] = d
+        line[i] = bl if d > 0.0 else bu
 
 
 class Ichimoku(NamedTuple):
