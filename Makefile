@@ -35,6 +35,7 @@ check: lint typecheck
 
 bench: setup  ## speed benchmark (needs ../shared/data)
 	$(RUN) python benchmarks/bench_backtest.py
+	$(RUN) python benchmarks/bench_data.py
 
 clean:
 	rm -rf .venv out .pytest_cache .mypy_cache .ruff_cache

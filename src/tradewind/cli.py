@@ -15,17 +15,15 @@ import os
 import re
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
 import typer
 from rich import box
-from rich.console import Console
 from rich.padding import Padding
 from rich.progress import (
     BarColumn,
@@ -40,14 +38,19 @@ from rich.table import Table
 from tradewind import __version__
 from tradewind.backtest.result import BacktestResult
 from tradewind.backtest.runner import Backtest, BacktestConfig
+from tradewind.cli_data import data_app
+from tradewind.cli_support import err_console as _err
+from tradewind.cli_support import iso as _iso
+from tradewind.cli_support import out_console as _out
+from tradewind.cli_support import parse_time, say, user_errors
+from tradewind.cli_support import print_repairs as _print_repairs
+from tradewind.cli_support import print_written as _print_written
+from tradewind.cli_support import short_time as _short_time
 from tradewind.data.loader import (
-    infer_timeframe_ns,
     load_many,
-    load_ohlcv,
-    ns_to_timeframe,
     timeframe_to_ns,
 )
-from tradewind.errors import ConfigError, DataError, TradewindError
+from tradewind.errors import ConfigError, DataError
 from tradewind.model.enums import AccountType
 from tradewind.strategy.base import Strategy
 from tradewind.strategy.params import ParamSpec
@@ -55,7 +58,6 @@ from tradewind.strategy.registry import builtin_strategies, load_strategy
 
 __all__ = ["app", "main"]
 
-EXIT_USER_ERROR = 2
 _DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _NS_PER_DAY = 86_400_000_000_000
 _NS_MIN = int(np.iinfo(np.int64).min)
@@ -75,10 +77,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_show_locals=False,
 )
-data_app = typer.Typer(
-    help="Inspect market data files (nothing is written).",
-    no_args_is_help=True,
-)
 app.add_typer(data_app, name="data")
 
 
@@ -88,42 +86,6 @@ def main() -> None:
 
 
 # --- output helpers ---------------------------------------------------------------------------
-
-
-def _out() -> Console:
-    return Console(highlight=False)
-
-
-def _err() -> Console:
-    return Console(stderr=True, highlight=False)
-
-
-def _fail(message: str) -> NoReturn:
-    """Print ``error: message`` in red on stderr and exit with code 2."""
-    _err().print(f"error: {message}", style="red", markup=False, soft_wrap=True)
-    raise typer.Exit(EXIT_USER_ERROR)
-
-
-def _os_message(exc: OSError) -> str:
-    if exc.filename is not None:
-        return f"{exc.strerror or exc}: {exc.filename}"
-    return str(exc)
-
-
-@contextmanager
-def _user_errors() -> Iterator[None]:
-    """Turn the errors a user can cause into ``error: ...`` and exit code 2."""
-    try:
-        yield
-    except TradewindError as exc:
-        _fail(str(exc))
-    except OSError as exc:
-        _fail(_os_message(exc))
-
-
-def _say(console: Console, text: str, style: str | None = None) -> None:
-    """Print plain text (no markup interpretation, no hard wrapping)."""
-    console.print(text, style=style, markup=False, soft_wrap=True)
 
 
 # --- argument parsing -------------------------------------------------------------------------
@@ -158,17 +120,33 @@ def split_paths(items: Sequence[str]) -> list[Path]:
     return paths
 
 
-def parse_time(value: str, option: str) -> pd.Timestamp:
-    """An ISO date or date-time as a UTC timestamp (naive values are UTC)."""
-    try:
-        ts = pd.Timestamp(value.strip())
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(
-            f"{option} {value!r} is not an ISO date/time (e.g. 2024-01-31 or 2024-01-31T12:00)"
-        ) from exc
-    if pd.isna(ts):
-        raise ConfigError(f"{option} {value!r} is not an ISO date/time")
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+CATALOG_PREFIX = "catalog:"
+
+
+def load_data(
+    items: Sequence[str], catalog: Path | None, *, repair: bool, report: list[str]
+) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+    """Files and ``catalog:venue:SYMBOL:tf`` series from ``--data``; returns (bars per
+    instrument, timeframe per catalog instrument)."""
+    pieces = [p.strip() for item in items for p in item.split(",") if p.strip()]
+    series = [p for p in pieces if p.startswith(CATALOG_PREFIX)]
+    files = [p for p in pieces if not p.startswith(CATALOG_PREFIX)]
+    bars = load_many(split_paths(files), repair=repair, report=report) if files else {}
+    timeframes: dict[str, str] = {}
+    if series:
+        from tradewind.data.catalog import Catalog
+        from tradewind.data.symbols import SeriesKey
+
+        cat = Catalog(catalog)
+        for text in series:
+            key = SeriesKey.parse(text[len(CATALOG_PREFIX) :])
+            if key.symbol in bars:
+                raise ConfigError(f"--data: instrument {key.symbol!r} is given twice")
+            bars[key.symbol] = cat.read(key)
+            timeframes[key.symbol] = key.timeframe
+    if not bars:
+        raise ConfigError("--data needs at least one file path or catalog:venue:SYMBOL:tf")
+    return bars, timeframes
 
 
 @dataclass(frozen=True)
@@ -208,10 +186,6 @@ class TimeRange:
                 )
             out[sym] = part
         return out
-
-
-def _iso(ns: int) -> str:
-    return pd.Timestamp(ns, tz="UTC").isoformat()
 
 
 def _check_output(path: Path | None, option: str) -> None:
@@ -290,16 +264,6 @@ def _result_outputs(
     return outputs
 
 
-def _short_time(value: Any) -> str:
-    """``2024-01-01T00:00:00+00:00`` -> ``2024-01-01``; otherwise ``2024-01-01 09:30``."""
-    if value is None:
-        return "n/a"
-    ts = pd.Timestamp(value)
-    if ts == ts.normalize():
-        return ts.strftime("%Y-%m-%d")
-    return ts.strftime("%Y-%m-%d %H:%M:%S" if ts.second else "%Y-%m-%d %H:%M")
-
-
 def _fmt(value: Any, kind: str = "num") -> str:
     if value is None:
         return "n/a"
@@ -363,18 +327,6 @@ def summary_table(result: BacktestResult) -> Table:
     return table
 
 
-def _print_written(console: Console, paths: Sequence[Path]) -> None:
-    for p in paths:
-        _say(console, f"wrote {p}")
-
-
-def _print_repairs(console: Console, lines: Sequence[str]) -> None:
-    if not lines:
-        _say(console, "repair: nothing to repair")
-    for line in lines:
-        _say(console, f"repair: {line}", style="yellow")
-
-
 # --- commands ---------------------------------------------------------------------------------
 
 
@@ -401,7 +353,9 @@ _BACKTEST_EPILOG = (
     "  tradewind backtest --data btc_1m.csv.gz --strategy sma_cross "
     "--param fast=10 --param slow=30 --commission 0.001 --json out.json --report report.html\n\n"
     "  tradewind backtest --data eth.csv,sol.csv --strategy pairs --account margin --leverage 2\n\n"
-    "  tradewind backtest --data bars.parquet --strategy my_strats.py:Breakout --start 2024-01-01"
+    "  tradewind backtest --data bars.parquet --strategy my_strats.py:Breakout "
+    "--start 2024-01-01\n\n"
+    "  tradewind backtest --data catalog:binance:BTC/USDT:1m --strategy sma_cross"
 )
 
 
@@ -412,7 +366,8 @@ def backtest(
         typer.Option(
             "--data",
             "-d",
-            help="OHLCV file(s): CSV, CSV.gz or Parquet; comma-separated and/or repeated.",
+            help="OHLCV file(s) (CSV, CSV.gz, Parquet) or catalog series "
+            "catalog:venue:SYMBOL:tf; comma-separated and/or repeated.",
         ),
     ],
     strategy: Annotated[
@@ -476,10 +431,16 @@ def backtest(
         bool,
         typer.Option("--quiet", "-q", help="No progress bar or summary; only files and errors."),
     ] = False,
+    catalog: Annotated[
+        Path | None,
+        typer.Option(
+            help="Catalog folder for catalog: data (default: $TRADEWIND_CATALOG or ./catalog)."
+        ),
+    ] = None,
 ) -> None:
-    """Backtest a strategy on OHLCV files and print a summary."""
+    """Backtest a strategy on OHLCV files or catalog series and print a summary."""
     out = _out()
-    with _user_errors():
+    with user_errors():
         if json_out is not None and report is not None and json_out.resolve() == report.resolve():
             raise ConfigError("--json and --report must be different files")
         _check_output(json_out, "--json")
@@ -513,13 +474,13 @@ def backtest(
         show = not quiet and out.is_terminal
         if show:
             with _err().status("loading data"):
-                bars = load_many(split_paths(data), repair=repair, report=repairs)
+                bars, known = load_data(data, catalog, repair=repair, report=repairs)
         else:
-            bars = load_many(split_paths(data), repair=repair, report=repairs)
+            bars, known = load_data(data, catalog, repair=repair, report=repairs)
         if repair and not quiet:
             _print_repairs(out, repairs)
         bars = time_range.slice(bars)
-        timeframes = dict.fromkeys(bars, timeframe) if timeframe is not None else None
+        timeframes = dict.fromkeys(bars, timeframe) if timeframe is not None else known or None
         run = Backtest(bars, strategy_obj, config, timeframes=timeframes)
         result = _run(run, show)
         written = commit_outputs(_result_outputs(result, json_out, report))
@@ -562,7 +523,7 @@ def demo(
     from tradewind.demo import demo_bars
 
     out = _out()
-    with _user_errors():
+    with user_errors():
         if out_dir.exists() and not out_dir.is_dir():
             raise ConfigError(f"--out {out_dir} exists and is not a directory")
         params = {**DEMO_DEFAULTS.get(strategy, {}), **parse_params(param)}
@@ -573,7 +534,7 @@ def demo(
         config.fee_model()
         tickers = list(dict.fromkeys(s.strip().upper() for s in symbols.split(",") if s.strip()))
         bars = demo_bars(tickers)
-        _say(
+        say(
             out,
             f"demo data: {', '.join(tickers)} daily bars (Quandl WIKI via bokeh_sampledata, "
             "split/dividend-adjusted)",
@@ -617,7 +578,7 @@ def report_cmd(
     from tradewind.files import write_atomic
 
     out = _out()
-    with _user_errors():
+    with user_errors():
         _check_output(output, "--output")
         if output.resolve() == run.resolve():
             raise ConfigError("--output must not be the run JSON itself")
@@ -676,53 +637,11 @@ def strategies(
     out = _out()
     for item in info:
         out.print(f"[bold cyan]{item['name']}[/bold cyan]", highlight=False)
-        _say(out, f"  {item['description']}")
+        say(out, f"  {item['description']}")
         table = Table(box=box.SIMPLE, pad_edge=False, padding=(0, 2, 0, 0))
         for col in ("parameter", "type", "default", "bounds", "help"):
             table.add_column(col, overflow="fold")
         for p in item["params"]:
             table.add_row(p["name"], p["type"], repr(p["default"]), p["bounds"], p["help"])
         out.print(Padding(table, (0, 0, 0, 2), expand=False))
-    _say(out, "use: tradewind backtest --strategy NAME --param NAME=VALUE ...")
-
-
-_CHECK_EPILOG = (
-    "Examples:\n\n  tradewind data check btc_1m.csv.gz\n\n  tradewind data check *.csv.gz --repair"
-)
-
-
-@data_app.command("check", epilog=_CHECK_EPILOG)
-def data_check(
-    paths: Annotated[list[Path], typer.Argument(help="Files to check.")],
-    repair: Annotated[
-        bool, typer.Option("--repair", help="Show what --repair would drop, and the result.")
-    ] = False,
-) -> None:
-    """Validate OHLCV files: rows, symbols, timeframe and range per symbol, or the error."""
-    out, failed = _out(), 0
-    table = Table(title="Data check", title_justify="left")
-    for col in ("file", "symbol", "rows", "timeframe", "start", "end"):
-        table.add_column(col, justify="right" if col == "rows" else "left", overflow="fold")
-    for path in paths:
-        repairs: list[str] = []
-        try:
-            frames = load_ohlcv(path, repair=repair, report=repairs)
-        except TradewindError as exc:
-            failed += 1
-            _err().print(f"error: {exc}", style="red", markup=False, soft_wrap=True)
-            continue
-        except OSError as exc:
-            failed += 1
-            _err().print(f"error: {_os_message(exc)}", style="red", markup=False, soft_wrap=True)
-            continue
-        if repair:
-            _print_repairs(out, repairs)
-        for sym, df in frames.items():
-            ts = df["ts"].to_numpy(np.int64)
-            tf = ns_to_timeframe(infer_timeframe_ns(ts)) if len(ts) > 1 else "n/a"
-            first, last = _short_time(_iso(int(ts[0]))), _short_time(_iso(int(ts[-1])))
-            table.add_row(str(path), sym, f"{len(df):,}", tf, first, last)
-    if table.row_count:
-        out.print(table)
-    if failed:
-        raise typer.Exit(EXIT_USER_ERROR)
+    say(out, "use: tradewind backtest --strategy NAME --param NAME=VALUE ...")

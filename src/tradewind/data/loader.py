@@ -6,9 +6,11 @@ Reading goes through pyarrow (multi-threaded, parses ISO timestamps natively), s
 
 from __future__ import annotations
 
+import contextlib
+import gzip
 import re
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -44,15 +46,18 @@ def load_ohlcv(
     symbol: str | None = None,
     repair: bool = False,
     report: list[str] | None = None,
+    delimiter: str = ",",
+    columns: Mapping[str, str] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Read one file and return ``{symbol: bars}`` (one entry per symbol for long format).
 
     Without a ``symbol``/``ticker`` column the key is ``symbol`` or ``symbol_from_path(path)``;
-    with one, ``symbol`` selects a single symbol of the file.
+    with one, ``symbol`` selects a single symbol of the file. ``columns`` maps our names
+    (timestamp, open, high, low, close, volume, symbol) to the file's column names.
     """
     path = Path(path)
     source = path.name
-    frame = _resolve_columns(_read(path), source)
+    frame = _resolve_columns(map_columns(read_table(path, delimiter), columns, source), source)
     if "symbol" not in frame.columns:
         name = symbol if symbol is not None else symbol_from_path(path)
         return {name: validate_ohlcv(frame, source=source, repair=repair, report=report)}
@@ -121,7 +126,26 @@ def ns_to_timeframe(ns: int) -> str:
     return f"{ns // size}{unit}"
 
 
-def _read(path: Path) -> pd.DataFrame:
+def map_columns(
+    frame: pd.DataFrame, columns: Mapping[str, str] | None, source: str
+) -> pd.DataFrame:
+    """Rename the file's columns to ours per ``columns`` (ours -> theirs); unknown names err."""
+    if not columns:
+        return frame
+    missing = [theirs for theirs in columns.values() if theirs not in frame.columns]
+    if missing:
+        have = ", ".join(repr(str(c)) for c in frame.columns[:20])
+        raise DataError(
+            f"{source}: mapped column(s) {', '.join(repr(m) for m in missing)} not in the file "
+            f"(it has {have})"
+        )
+    # drop the file's own columns that would collide with a mapped name
+    taken = set(columns) - set(columns.values())
+    keep = frame.drop(columns=[c for c in frame.columns if str(c).lower() in taken])
+    return keep.rename(columns={theirs: ours for ours, theirs in columns.items()})
+
+
+def read_table(path: Path, delimiter: str = ",") -> pd.DataFrame:
     """File to a raw frame (original columns, RangeIndex = file row - 1) or ``DataError``."""
     if not path.exists():
         raise DataError(f"file not found: {path}")
@@ -133,8 +157,14 @@ def _read(path: Path) -> pd.DataFrame:
     if path.stat().st_size == 0:
         raise DataError(f"{path}: file is empty")
     is_csv = name.endswith(_CSV_EXTENSIONS)
+    if is_csv:
+        _check_delimiter(path, delimiter)
     try:
-        table = pa_csv.read_csv(path) if is_csv else pq.read_table(path)
+        table = (
+            pa_csv.read_csv(path, parse_options=pa_csv.ParseOptions(delimiter=delimiter))
+            if is_csv
+            else pq.read_table(path)
+        )
         for i, field in enumerate(table.schema):
             if pa.types.is_date(field.type):  # plain dates: timestamps, not Python objects
                 table = table.set_column(i, field.name, table.column(i).cast(pa.timestamp("s")))
@@ -142,11 +172,60 @@ def _read(path: Path) -> pd.DataFrame:
         del table
     except _READ_ERRORS as exc:
         kind = "CSV" if is_csv else "Parquet"
+        if name.endswith(".gz") and _is_truncated_gzip(path):
+            rows = _complete_rows(path)
+            raise DataError(
+                f"{path} row {rows + 1}: the gzip stream is truncated after data row {rows} "
+                "(the file was cut off; download or export it again)"
+            ) from exc
         raise DataError(f"{path}: cannot read {kind} file ({exc})") from exc
     finally:
         # Arrow's allocator keeps freed buffers (~4x the file) unless asked to hand them back
         pa.default_memory_pool().release_unused()
     return frame
+
+
+_DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
+def _check_delimiter(path: Path, delimiter: str) -> None:
+    """A header without ``delimiter`` but with another common one is a wrong-delimiter file."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
+            header = fh.readline().rstrip("\r\n")
+    except (OSError, EOFError, zlib.error):
+        return  # unreadable: read_csv reports it
+    if delimiter in header:
+        return
+    found = next((d for d in _DELIMITERS if d != delimiter and d in header), None)
+    if found is not None:
+        name = _DELIMITERS.get(delimiter, repr(delimiter))
+        raise DataError(
+            f"{path} row 0 (header): {header[:80]!r} is not {name}-separated; it looks "
+            f"{_DELIMITERS[found]}-separated (pass --delimiter {found!r})"
+        )
+
+
+def _is_truncated_gzip(path: Path) -> bool:
+    try:
+        with gzip.open(path, "rb") as fh:
+            while fh.read(1 << 20):
+                pass
+    except (EOFError, zlib.error, OSError):
+        return True
+    return False
+
+
+def _complete_rows(path: Path) -> int:
+    """Data rows (header excluded) fully present before a truncated gzip stream ends: the raw
+    bytes go through zlib as far as they decode (the gzip module raises and loses the tail)."""
+    lines = 0
+    inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    with contextlib.suppress(zlib.error), open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            lines += inflate.decompress(chunk).count(b"\n")
+    return max(0, lines - 1)
 
 
 def _split_symbols(

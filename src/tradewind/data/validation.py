@@ -74,7 +74,8 @@ def validate_ohlcv(
 
     if not repair:
         ts_ok = ~np.logical_or.reduce([c.mask for c in ts_checks])
-        problem = _first_problem([*checks, *_order_checks(ns, ts_ok, rows)], rows, source)
+        order = _order_checks(ns, ts_ok, rows, values["close"])
+        problem = _first_problem([*checks, *order], rows, source)
         if problem:
             raise DataError(problem)
         return _bars(ns, values)
@@ -138,6 +139,7 @@ def _parse_timestamps(col: pd.Series, rows: IntArray) -> tuple[IntArray, list[_C
         parsed = pd.to_datetime(col, utc=True, format="ISO8601", errors="coerce")
         unparseable = ~missing & parsed.isna().to_numpy(dtype=np.bool_)
         ns, extra = _datetimes_to_ns(parsed, col)
+        extra.append(_mixed_zones(col, ~missing & ~unparseable, rows))
     return ns, [
         _Check(missing, "missing timestamps", lambda i: "timestamp is missing"),
         _Check(
@@ -150,6 +152,33 @@ def _parse_timestamps(col: pd.Series, rows: IntArray) -> tuple[IntArray, list[_C
         ),
         *extra,
     ]
+
+
+_AWARE = r"(?:Z|[+-]\d\d(?::?\d\d)?)$"
+
+
+def _mixed_zones(col: pd.Series, ok: BoolArray, rows: IntArray) -> _Check:
+    """Rows whose time-zone awareness differs from the first parsed row's: a naive
+    ``2024-01-02 17:40`` among ``…Z`` rows would silently be read as UTC."""
+    aware = col.astype("string").str.strip().str.contains(_AWARE, regex=True, na=False)
+    aware_arr = aware.to_numpy(dtype=np.bool_)
+    mixed = np.zeros(len(col), np.bool_)
+    if ok.any():
+        first = int(np.argmax(ok))
+        mixed = ok & (aware_arr != aware_arr[first])
+
+        def describe(i: int) -> str:
+            has, ref = (
+                ("has a time zone", "has none") if aware_arr[i] else ("has no time zone", "has one")
+            )
+            return (
+                f"timestamp {_fmt_raw(col.iloc[i])} {has} but row {rows[first]} "
+                f"({_fmt_raw(col.iloc[first])}) {ref}: naive and time-zone-aware timestamps "
+                "are mixed"
+            )
+
+        return _Check(mixed, "timestamps mixing naive and time-zone-aware", describe)
+    return _Check(mixed, "timestamps mixing naive and time-zone-aware", lambda i: "")
 
 
 def _looks_numeric(present: pd.Series) -> bool:
@@ -274,10 +303,14 @@ def _field_check(
     return _Check(mask, label, lambda i: f"{field} {_fmt_num(values[i])} {problem}")
 
 
-def _order_checks(ns: IntArray, valid: BoolArray, rows: IntArray) -> list[_Check]:
+def _order_checks(
+    ns: IntArray, valid: BoolArray, rows: IntArray, close: FloatArray | None = None
+) -> list[_Check]:
     """Duplicate and out-of-order timestamps among ``valid`` rows (duplicates reported first).
 
-    A row is out of order when an earlier row has a later timestamp.
+    A row is out of order when an earlier row has a later timestamp. Where the timestamps jump
+    back and the price level does not match the earlier rows of the same time, the message
+    says that another series seems to be appended there.
     """
     idx = np.flatnonzero(valid)
     t = ns[idx]
@@ -294,15 +327,31 @@ def _order_checks(ns: IntArray, valid: BoolArray, rows: IntArray) -> list[_Check
     unsorted = np.zeros(len(ns), np.bool_)
     unsorted[idx[(t < prev_max) & ~dup_sub]] = True
 
+    def appended_hint(i: int, twin: int | None) -> str:
+        prev = idx[np.searchsorted(idx, i) - 1] if np.searchsorted(idx, i) > 0 else None
+        if prev is None or ns[prev] <= ns[i]:
+            return ""
+        if close is not None and twin is not None and close[twin] > 0 and close[i] > 0:
+            ratio = close[i] / close[twin]
+            if ratio > 1.25 or ratio < 0.8:
+                return (
+                    f"; the timestamps jump back here from {_fmt_ts(ns[prev])} and the close "
+                    f"{_fmt_num(close[i])} is far from row {rows[twin]}'s {_fmt_num(close[twin])}"
+                    " at that time: is another symbol's data appended?"
+                )
+        return ""
+
     def describe_dup(i: int) -> str:
         first = idx[np.argmax(t == ns[i])]
-        return f"duplicate timestamp {_fmt_ts(ns[i])} (also at row {rows[first]})"
+        return f"duplicate timestamp {_fmt_ts(ns[i])} (also at row {rows[first]})" + appended_hint(
+            i, int(first)
+        )
 
     def describe_unsorted(i: int) -> str:
         prev = idx[np.searchsorted(idx, i) - 1]
         return (
             f"timestamp {_fmt_ts(ns[i])} is not after the previous row's {_fmt_ts(ns[prev])} "
-            "(timestamps must be strictly increasing)"
+            "(timestamps must be strictly increasing)" + appended_hint(i, None)
         )
 
     return [
