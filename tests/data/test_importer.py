@@ -84,7 +84,7 @@ def test_long_and_wide_layouts(tmp_path: Path) -> None:
     [
         ("truncated.csv.gz", "truncated", r"row \d+: the gzip stream is truncated after data row"),
         ("semicolon.csv", "semicolon", r"row 0 \(header\).*looks semicolon-separated"),
-        ("missing.csv", "missing", r"missing column\(s\) 'volume'"),
+        ("missing.csv", "missing", r"row 0 \(header\): missing column\(s\) 'volume'"),
         ("text.csv", "text", r"row 4: close 'abc' is not a number"),
         ("mixedtz.csv", "mixedtz", r"row 6: timestamp .* has no time zone but row 1"),
         ("dups.csv", "dups", r"row 6: duplicate timestamp .*also at row 5"),

@@ -52,7 +52,8 @@ def with_cell(row: int, field: str, value: str, n: int = 10) -> list[list[str]]:
 def test_missing_column_is_named(tmp_path: Path) -> None:
     path = write(tmp_path, [r[:5] for r in good_rows()], header="timestamp,open,high,low,close")
     assert load_error(path) == (
-        "data.csv: missing column(s) 'volume' (expected timestamp, open, high, low, close, volume)"
+        "data.csv row 0 (header): missing column(s) 'volume' "
+        "(expected timestamp, open, high, low, close, volume)"
     )
 
 

@@ -103,7 +103,7 @@ def _resolve_columns(df: pd.DataFrame, source: str) -> pd.DataFrame:
             missing.append(canon)
     if missing:
         raise DataError(
-            f"{source}: missing column(s) {', '.join(repr(m) for m in missing)} "
+            f"{source} row 0 (header): missing column(s) {', '.join(repr(m) for m in missing)} "
             f"(expected {', '.join(_REQUIRED)})"
         )
     return df[list(found.values())].set_axis(list(found), axis=1)
