@@ -50,10 +50,6 @@ CatalogOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
-def _catalog(path: Path | None) -> Catalog:
-    return Catalog(path)
-
-
 def _print_json(payload: Any) -> None:
     typer.echo(json.dumps(payload, indent=1, default=str))
 
@@ -108,7 +104,7 @@ def import_cmd(
             venue=venue, symbol=symbol, timeframe=timeframe, layout=layout,  # type: ignore[arg-type]
             columns=_parse_map(map_), delimiter=_unescape(delimiter), repair=repair,
         )  # fmt: skip
-        cat = _catalog(catalog)
+        cat = Catalog(catalog)
         with err_console().status(f"importing {path.name}"):
             result = import_file(cat, path, options)
         entries = cat.manifest()
@@ -180,7 +176,7 @@ def _print_series_table(rows: list[dict[str, Any]], title: str) -> None:
 def list_cmd(catalog: CatalogOpt = None, as_json: JsonOpt = False) -> None:
     """Every series in the catalog: rows and time range."""
     with user_errors():
-        cat = _catalog(catalog)
+        cat = Catalog(catalog)
         entries = cat.entries()
     rows = [
         {**_series_row(e.key, e.rows, e.start_ns, e.end_ns), "source": e.source} for e in entries
@@ -211,7 +207,7 @@ def show_cmd(
 ) -> None:
     """Bars of one series between --start and --end."""
     with user_errors():
-        cat = _catalog(catalog)
+        cat = Catalog(catalog)
         lo = parse_time(start, "--start").value if start else None
         hi = parse_time(end, "--end").value if end else None
         bars = cat.read(SeriesKey.parse(key), lo, hi)
@@ -311,9 +307,9 @@ def _targets(
     if path.exists():
         problems: list[str] = []
         frames = load_ohlcv(path, repair=True, report=problems)
-        from tradewind.data.importer import _venue_from_path
+        from tradewind.data.importer import venue_from_path
 
-        venue = _venue_from_path(path)
+        venue = venue_from_path(path)
         out = []
         for sym, bars in frames.items():
             ts = bars["ts"].to_numpy(np.int64)
@@ -323,7 +319,7 @@ def _targets(
     if target.count(":") != 2:
         raise ConfigError(f"{target!r} is neither a file nor a catalog series venue:SYMBOL:tf")
     key = SeriesKey.parse(target)
-    return [(str(key), _catalog(catalog).read(key), key.timeframe, key.venue, [])]
+    return [(str(key), Catalog(catalog).read(key), key.timeframe, key.venue, [])]
 
 
 # ------------------------------------------------------------------------------ repair
@@ -360,7 +356,7 @@ def repair_cmd(
             raise ConfigError(
                 "choose at least one fix: --fill-gaps, --drop-spikes, --drop-zero-volume"
             )
-        cat = _catalog(catalog)
+        cat = Catalog(catalog)
         series = SeriesKey.parse(key)
         bars = cat.read(series)
         fixed, actions = repair_series(
@@ -414,7 +410,7 @@ def resample_cmd(
     from tradewind.data.resample import resample_bars, resample_sessions
 
     with user_errors():
-        cat = _catalog(catalog)
+        cat = Catalog(catalog)
         series = SeriesKey.parse(key)
         target = SeriesKey(series.venue, series.symbol, ns_to_timeframe(timeframe_to_ns(to)))
         bars = cat.read(series)
@@ -467,8 +463,7 @@ def synth_cmd(
         )  # fmt: skip
         frame, _ = synth_bars(spec)
         key = SeriesKey(venue, symbol, ns_to_timeframe(timeframe_to_ns(timeframe)))
-        SeriesKey.parse(str(key))
-        cat = _catalog(catalog)
+        cat = Catalog(catalog)
         cat.write({str(key): frame}, replace=True, source=f"synth:seed={seed}")
     row = _series_row(str(key), len(frame), int(frame["ts"].iloc[0]), int(frame["ts"].iloc[-1]))
     if as_json:
@@ -524,10 +519,9 @@ def download_cmd(
         key = SeriesKey(
             v, as_symbol or normalize_symbol(symbol, v), ns_to_timeframe(timeframe_to_ns(timeframe))
         )
-        SeriesKey.parse(str(key))
         lo = parse_time(start, "--start").value
         hi = parse_time(end, "--end").value if end else None
-        cat = _catalog(catalog)
+        cat = Catalog(catalog)
         with Progress(
             SpinnerColumn(), TextColumn("[progress.description]{task.description}"), BarColumn(),
             TextColumn("{task.fields[bars]:,} bars, up to {task.fields[last]}"),
@@ -586,7 +580,7 @@ def merge_cmd(
     with user_errors():
         if len(keys) < 2:
             raise ConfigError("merge needs at least two series")
-        cat = _catalog(catalog)
+        cat = Catalog(catalog)
         parsed = [SeriesKey.parse(k) for k in keys]
         target = SeriesKey.parse(into)
         if len({k.timeframe for k in parsed} | {target.timeframe}) != 1:
@@ -635,7 +629,7 @@ def schedule_cmd(
 
     with user_errors():
         cfg = load_config(config)
-        cat = _catalog(catalog or cfg.catalog)
+        cat = Catalog(catalog or cfg.catalog)
         out = out_console()
 
         def report(line: str) -> None:

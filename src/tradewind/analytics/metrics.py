@@ -135,12 +135,13 @@ def _validate_equity(equity: pd.Series) -> np.ndarray:
     return values
 
 
-def _max_underwater_days(values: np.ndarray, ns: np.ndarray) -> float:
-    """Longest peak-to-recovery (or peak-to-end) time in days, vectorized.
+def longest_underwater(values: np.ndarray, coords: np.ndarray) -> float:
+    """Longest peak-to-recovery (or peak-to-end) span of ``values``, measured in ``coords``
+    (timestamps, or positions for a count of periods); 0 if never under water. Vectorized.
 
     A point is "at peak" when it equals the running maximum. For every point after the first,
-    the time since the last peak *before it* is a candidate whenever that point or the one
-    before it is under water; the maximum candidate is the answer (0 if never under water).
+    the span since the last peak *before it* is a candidate whenever that point or the one
+    before it is under water; the maximum candidate is the answer.
     """
     if len(values) < 2:
         return 0.0
@@ -150,8 +151,8 @@ def _max_underwater_days(values: np.ndarray, ns: np.ndarray) -> float:
     underwater_step = ~(at_peak[1:] & at_peak[:-1])
     if not underwater_step.any():
         return 0.0
-    spans = ns[1:] - ns[last_peak[:-1]]
-    return float(spans[underwater_step].max()) / _NS_PER_DAY
+    spans = coords[1:] - coords[last_peak[:-1]]
+    return float(spans[underwater_step].max())
 
 
 def _trade_metrics(trades: pd.DataFrame) -> Metrics:
@@ -286,7 +287,7 @@ def basic_metrics(
         "sharpe": sharpe,
         "sortino": sortino,
         "max_drawdown": max_dd if max_dd < 0 else 0.0,
-        "max_drawdown_duration_days": _max_underwater_days(values, ns),
+        "max_drawdown_duration_days": longest_underwater(values, ns) / _NS_PER_DAY,
         "calmar": calmar,
     }
     out.update(_trade_metrics(trades))

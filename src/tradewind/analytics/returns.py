@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from tradewind.analytics._common import ReturnsLike, clean_returns, num, resolve_ppy
+from tradewind.analytics.metrics import longest_underwater
 from tradewind.errors import ConfigError
 
 __all__ = [
@@ -176,14 +177,7 @@ def max_drawdown_duration(returns: ReturnsLike) -> int | None:
     if len(r) == 0:
         return None
     wealth = np.concatenate(([1.0], np.cumprod(r + 1.0)))
-    at_peak = wealth >= np.maximum.accumulate(wealth)
-    positions = np.arange(len(wealth))
-    last_peak = np.maximum.accumulate(np.where(at_peak, positions, 0))
-    underwater_step = ~(at_peak[1:] & at_peak[:-1])
-    if not underwater_step.any():
-        return 0
-    spans = positions[1:] - last_peak[:-1]
-    return int(spans[underwater_step].max())
+    return int(longest_underwater(wealth, np.arange(len(wealth))))
 
 
 def ulcer_index(returns: ReturnsLike) -> float | None:

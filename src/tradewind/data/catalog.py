@@ -138,12 +138,7 @@ class Catalog:
             filters.append(("ts", ">=", pd.Timestamp(lo, tz="UTC")))
         if hi is not None:
             filters.append(("ts", "<", pd.Timestamp(hi, tz="UTC")))
-        tables = []
-        for part in entry.parts:
-            if lo is not None or hi is not None:
-                tables.append(pq.read_table(self.root / part, filters=filters or None))
-            else:
-                tables.append(pq.read_table(self.root / part))
+        tables = [pq.read_table(self.root / part, filters=filters or None) for part in entry.parts]
         table = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
         return _table_to_bars(table)
 

@@ -86,6 +86,5 @@ def _commit(
     if bars.empty:
         return 0
     bars["ts"] = bars["ts"].to_numpy(np.int64)
-    text = str(SeriesKey.parse(str(key)))  # the catalog's normalised spelling
-    written = catalog.write({text: bars}, source=source)
-    return written.added[text]
+    written = catalog.write({str(key): bars}, source=source)
+    return written.added[str(key)]

@@ -22,10 +22,10 @@ import pandas as pd
 from tradewind.data.catalog import Catalog, WriteResult
 from tradewind.data.loader import (
     infer_timeframe_ns,
-    load_ohlcv,
     map_columns,
     ns_to_timeframe,
     read_table,
+    split_table,
     symbol_from_path,
     timeframe_to_ns,
 )
@@ -64,26 +64,20 @@ def read_series(
 ) -> tuple[dict[SeriesKey, pd.DataFrame], bool, list[str]]:
     """Read and validate ``path`` into ``{key: bars}``; (series, close_only, repair report)."""
     path = Path(path)
-    venue = check_venue(options.venue or _venue_from_path(path))
+    venue = check_venue(options.venue or venue_from_path(path))
     report: list[str] = []
-    layout = options.layout
-    raw: pd.DataFrame | None = None
-    if layout in ("auto", "wide"):
-        raw = map_columns(read_table(path, options.delimiter), options.columns, path.name)
-        if layout == "auto":
-            layout = _detect_layout(raw)
+    raw = map_columns(read_table(path, options.delimiter), options.columns, path.name)
+    layout = _detect_layout(raw) if options.layout == "auto" else options.layout
     if layout == "wide":
-        assert raw is not None
         frames = _wide(raw, path.name, options, report)
         close_only = True
     else:
-        frames = load_ohlcv(
+        frames = split_table(
+            raw,
             path,
             symbol=options.symbol if layout == "long" or _has_symbol(raw) else None,
             repair=options.repair,
             report=report,
-            delimiter=options.delimiter,
-            columns=options.columns,
         )
         if layout != "long" and len(frames) == 1 and options.symbol:
             frames = {options.symbol: next(iter(frames.values()))}
@@ -111,7 +105,7 @@ def import_file(catalog: Catalog, path: str | Path, options: ImportOptions) -> I
     return ImportResult(sorted(series), written, close_only, report)
 
 
-def _venue_from_path(path: Path) -> str:
+def venue_from_path(path: Path) -> str:
     """``binance_BTCUSDT_1m.csv.gz`` -> ``binance``; otherwise ``local``."""
     symbol = symbol_from_path(path)
     stem = path.name.split(".")[0]
@@ -120,9 +114,7 @@ def _venue_from_path(path: Path) -> str:
     return "local"
 
 
-def _has_symbol(raw: pd.DataFrame | None) -> bool:
-    if raw is None:
-        return False
+def _has_symbol(raw: pd.DataFrame) -> bool:
     return any(str(c).strip().lower() in ("symbol", "ticker") for c in raw.columns)
 
 

@@ -56,8 +56,22 @@ def load_ohlcv(
     (timestamp, open, high, low, close, volume, symbol) to the file's column names.
     """
     path = Path(path)
+    raw = map_columns(read_table(path, delimiter), columns, path.name)
+    return split_table(raw, path, symbol=symbol, repair=repair, report=report)
+
+
+def split_table(
+    raw: pd.DataFrame,
+    path: Path,
+    *,
+    symbol: str | None = None,
+    repair: bool = False,
+    report: list[str] | None = None,
+) -> dict[str, pd.DataFrame]:
+    """``load_ohlcv`` after reading: a raw frame of ``path`` (columns already mapped) to
+    validated ``{symbol: bars}``, so a caller that has read the file need not read it again."""
     source = path.name
-    frame = _resolve_columns(map_columns(read_table(path, delimiter), columns, source), source)
+    frame = _resolve_columns(raw, source)
     if "symbol" not in frame.columns:
         name = symbol if symbol is not None else symbol_from_path(path)
         return {name: validate_ohlcv(frame, source=source, repair=repair, report=report)}

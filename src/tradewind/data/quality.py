@@ -120,10 +120,13 @@ def check_quality(
     return report
 
 
-def _gaps_24_7(ts: np.ndarray, tf_ns: int) -> list[Gap]:
+def _gaps_24_7(ts: np.ndarray, tf_ns: int, counts: np.ndarray | None = None) -> list[Gap]:
+    """Missing bars between consecutive bars (only where ``counts`` is True, if given)."""
     step = np.diff(ts)
-    where = np.flatnonzero(step > tf_ns)
-    return [Gap(int(ts[i] + tf_ns), int(step[i] // tf_ns - 1), int(ts[i])) for i in where]
+    gap = step > tf_ns if counts is None else (step > tf_ns) & counts
+    return [
+        Gap(int(ts[i] + tf_ns), int(step[i] // tf_ns - 1), int(ts[i])) for i in np.flatnonzero(gap)
+    ]
 
 
 def _gaps_calendar(ts: np.ndarray, tf_ns: int, calendar: str) -> list[Gap]:
@@ -160,10 +163,7 @@ def _gaps_calendar(ts: np.ndarray, tf_ns: int, calendar: str) -> list[Gap]:
     tz = cal.tz
     local_day = pd.to_datetime(ts, utc=True).tz_convert(tz).normalize().tz_localize(None)
     day = local_day.to_numpy()
-    step = np.diff(ts)
-    same = day[1:] == day[:-1]
-    where = np.flatnonzero((step > tf_ns) & same)
-    return [Gap(int(ts[i] + tf_ns), int(step[i] // tf_ns - 1), int(ts[i])) for i in where]
+    return _gaps_24_7(ts, tf_ns, counts=day[1:] == day[:-1])
 
 
 def _session_gap(run: list[pd.Timestamp], ts: np.ndarray) -> Gap:

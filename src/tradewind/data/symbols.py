@@ -35,6 +35,14 @@ class SeriesKey:
     symbol: str
     timeframe: str
 
+    def __post_init__(self) -> None:
+        """Every key is checked and spelled one way (lower-case venue), however it was built."""
+        from tradewind.data.loader import timeframe_to_ns
+
+        timeframe_to_ns(self.timeframe)
+        object.__setattr__(self, "venue", check_venue(self.venue))
+        object.__setattr__(self, "symbol", check_symbol(self.symbol))
+
     def __str__(self) -> str:
         return f"{self.venue}:{self.symbol}:{self.timeframe}"
 
@@ -47,10 +55,7 @@ class SeriesKey:
                 f"catalog key {text!r} is not valid (expected venue:SYMBOL:timeframe, "
                 "e.g. binance:BTC/USDT:1m or us:AAPL:1d)"
             )
-        from tradewind.data.loader import timeframe_to_ns
-
-        timeframe_to_ns(parts[2])
-        return cls(check_venue(parts[0]), check_symbol(parts[1]), parts[2])
+        return cls(parts[0], parts[1], parts[2])
 
 
 def check_venue(venue: str) -> str:
