@@ -645,3 +645,7 @@ def strategies(
             table.add_row(p["name"], p["type"], repr(p["default"]), p["bounds"], p["help"])
         out.print(Padding(table, (0, 0, 0, 2), expand=False))
     say(out, "use: tradewind backtest --strategy NAME --param NAME=VALUE ...")
+
+
+# research commands (optimize, walkforward, montecarlo) register themselves on ``app``
+from tradewind import cli_research  # noqa: E402, F401

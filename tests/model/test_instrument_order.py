@@ -134,9 +134,13 @@ def test_order_quantity_must_be_positive(qty: float) -> None:
         Order("BTCUSD", BUY, qty)
 
 
-def test_quote_quantity_only_on_market_buys() -> None:
+def test_quote_quantity_only_on_market_orders() -> None:
     with pytest.raises(ConfigError, match="quote_quantity"):
-        Order("BTCUSD", SELL, 0.0, quote_quantity=100.0)
+        Order("BTCUSD", SELL, 0.0, OrderType.LIMIT, price=10.0, quote_quantity=100.0)
+    with pytest.raises(ConfigError, match="quote_quantity"):
+        Order("BTCUSD", SELL, 0.0, quote_quantity=-5.0)
+    short = Order("BTCUSD", SELL, 0.0, quote_quantity=100.0)  # a short sized by notional
+    assert short.quote_quantity == 100.0
     with pytest.raises(ConfigError, match="quote_quantity"):
         Order("BTCUSD", BUY, 0.0, OrderType.LIMIT, price=10.0, quote_quantity=100.0)
     with pytest.raises(ConfigError, match="quote_quantity"):

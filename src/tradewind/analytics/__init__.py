@@ -2,6 +2,16 @@
 
 from tradewind.analytics.full import FULL_METRIC_KEYS, full_metrics
 from tradewind.analytics.metrics import basic_metrics, drawdown, periods_per_year
+from tradewind.analytics.overfit import (
+    DeflatedSharpe,
+    PBOResult,
+    column_sharpe,
+    deflated_sharpe,
+    deflated_sharpe_ratio,
+    expected_max_sharpe,
+    pbo_cscv,
+    probabilistic_sharpe_ratio,
+)
 from tradewind.analytics.portfolio import attribution, combine_strategies, strategy_correlation
 from tradewind.analytics.returns import (
     alpha_beta,
@@ -48,6 +58,8 @@ from tradewind.analytics.trades import (
 
 __all__ = [
     "FULL_METRIC_KEYS",
+    "DeflatedSharpe",
+    "PBOResult",
     "alpha_beta",
     "annual_return",
     "annual_volatility",
@@ -56,13 +68,17 @@ __all__ = [
     "average_win",
     "basic_metrics",
     "calmar_ratio",
+    "column_sharpe",
     "combine_strategies",
     "conditional_value_at_risk",
     "cornish_fisher_var",
+    "deflated_sharpe",
+    "deflated_sharpe_ratio",
     "downside_risk",
     "drawdown",
     "drawdown_from_returns",
     "expectancy",
+    "expected_max_sharpe",
     "exposure_from_trades",
     "exposure_time",
     "full_metrics",
@@ -75,7 +91,9 @@ __all__ = [
     "max_drawdown_duration",
     "omega_ratio",
     "payoff_ratio",
+    "pbo_cscv",
     "periods_per_year",
+    "probabilistic_sharpe_ratio",
     "profit_factor",
     "rolling_drawdown",
     "rolling_sharpe",

@@ -141,7 +141,7 @@ def guess_instrument(symbol: str) -> Instrument:
     return Instrument(symbol=symbol, kind=_EQUITY, base=symbol, quote="USD")
 
 
-def _as_bar_frame(symbol: str, df: pd.DataFrame) -> pd.DataFrame:
+def as_bar_frame(symbol: str, df: pd.DataFrame) -> pd.DataFrame:
     """Accept the loader's frame (``ts`` column) or a DatetimeIndex-ed OHLCV frame."""
     cols = {c.lower(): c for c in df.columns}
     missing = [c for c in ("open", "high", "low", "close") if c not in cols]
@@ -205,7 +205,7 @@ class Backtest:
         else:
             cls = load_strategy(strategy) if isinstance(strategy, str) else strategy
             self.strategy = cls(**params)
-        self.bars = {s: _as_bar_frame(s, df) for s, df in data.items()}
+        self.bars = {s: as_bar_frame(s, df) for s, df in data.items()}
         symbols = list(dict.fromkeys([*self.bars, *(quotes or {}), *(trades or {})]))
         given = dict(instruments or {})
         self.instruments = {s: given.get(s) or guess_instrument(s) for s in symbols}

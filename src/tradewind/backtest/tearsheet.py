@@ -228,7 +228,7 @@ def histogram(
     if len(v) == 0:
         return np.empty(0), np.empty(0, dtype=np.int64), np.empty(0)
     lo, hi = float(v.min()), float(v.max())
-    if lo == hi:
+    if hi - lo <= 1e-9 * max(abs(lo), abs(hi)):  # equal up to rounding (e.g. reshuffled trades)
         pad = max(abs(lo) * 1e-3, 1e-9)
         lo, hi = lo - pad, hi + pad
     counts, edges = np.histogram(v, bins=min(bins, max(1, len(v))), range=(lo, hi))

@@ -66,10 +66,11 @@ def new_client_order_id(prefix: str = "TW") -> str:
 class Order:
     """An order and its execution state.
 
-    ``quantity`` is in base units (shares, coins, contracts). A market BUY may instead carry
-    ``quote_quantity``: spend that much quote currency *including fees*, with the quantity worked
-    out at the fill price (like Binance's ``quoteOrderQty``); this is how "all-in" sizing buys
-    exactly what the cash affords at the next open.
+    ``quantity`` is in base units (shares, coins, contracts). A market order may instead carry
+    ``quote_quantity``: trade that much quote currency *including fees* (at most the cash
+    available), with the quantity worked out at the fill price (like Binance's
+    ``quoteOrderQty``); this is how "all-in" sizing buys exactly what the cash affords at the
+    next open. On a sell it sizes a short by notional in a margin account.
     """
 
     __slots__ = (
@@ -171,16 +172,14 @@ class Order:
         ):  # the common case, decided in a few comparisons
             if self.quote_quantity is None:
                 return None if self.quantity > 0 else f"quantity must be > 0, got {self.quantity}"
-            if self.side is not _BUY:
-                return "quote_quantity is only for market buys"
             return (
                 None
                 if self.quote_quantity > 0
                 else (f"quote_quantity must be > 0, got {self.quote_quantity}")
             )
         if self.quote_quantity is not None:
-            if self.type is not _MARKET or self.side is not _BUY:
-                return "quote_quantity is only for market buys"
+            if self.type is not _MARKET:
+                return "quote_quantity is only for market orders"
             if not self.quote_quantity > 0:
                 return f"quote_quantity must be > 0, got {self.quote_quantity}"
         elif not self.quantity > 0:

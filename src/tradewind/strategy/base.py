@@ -21,7 +21,6 @@ the methods here. Minimal example::
 from __future__ import annotations
 
 import logging
-import re
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -71,7 +70,7 @@ from tradewind.model.enums import (
 )
 from tradewind.model.order import Fill, Order
 from tradewind.strategy.indicator import AlignedArray, Indicator, precompute
-from tradewind.strategy.params import ParamSpec, collect_params
+from tradewind.strategy.params import Parameterized
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -140,49 +139,15 @@ class Source:
         self.timeframe = timeframe
 
 
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
-class Strategy:
+class Strategy(Parameterized):
     """Base class for event-driven strategies. Subclass it; override the ``on_*`` you need."""
 
-    params: ClassVar[dict[str, ParamSpec]] = {}
     name: ClassVar[str] = "strategy"
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if "name" not in cls.__dict__:
-            cls.name = _snake(cls.__name__)
-        cls.params = collect_params(cls)
-        for pname, spec in cls.params.items():
-            setattr(cls, pname, spec.default)
-
     def __init__(self, **params: Any) -> None:
-        unknown = sorted(set(params) - set(self.params))
-        if unknown:
-            known = ", ".join(f"{n} ({s.type_name})" for n, s in self.params.items()) or "none"
-            raise ConfigError(
-                f"unknown parameter(s) {', '.join(map(repr, unknown))} for strategy "
-                f"{self.name}; it takes: {known}"
-            )
-        for pname, value in params.items():
-            setattr(self, pname, self.params[pname].coerce(value, self.name))
-        self.validate()
+        super().__init__(**params)
         self._engine: TradingEngine | None = None
         self._primary = ""
-
-    def validate(self) -> None:
-        """Check parameters against each other; raise ``ConfigError`` with a clear message."""
-
-    def require(self, condition: bool, message: str) -> None:
-        """Raise ``ConfigError`` naming the strategy and its parameters unless ``condition``."""
-        if not condition:
-            shown = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-            raise ConfigError(f"strategy {self.name}: {message} (got {shown})")
-
-    def get_params(self) -> dict[str, Any]:
-        return {n: getattr(self, n) for n in self.params}
 
     # --- lifecycle (override what you need) ---------------------------------------------------
 

@@ -61,13 +61,17 @@ def crossing_signs(a: NDArray[np.float64], b: NDArray[np.float64]) -> list[int]:
 
     Uses bars t-1 and t only, so it is causal; the first bar is always 0.
     """
+    signs: list[int] = crossings(a, b).tolist()
+    return signs  # a list: the hot path indexes it once per bar
+
+
+def crossings(a: NDArray[np.float64], b: NDArray[np.float64] | float) -> NDArray[np.int8]:
+    """``crossing_signs`` as an int8 array (the vectorized strategies' form)."""
     diff = a - b
     now, prev = diff[1:], diff[:-1]
-    up = (now > 0) & (prev <= 0)
-    down = (now < 0) & (prev >= 0)
-    out = np.zeros(len(diff), dtype=np.int64)
-    out[1:] = up.astype(np.int64) - down.astype(np.int64)
-    return out.tolist()  # a list: the hot path indexes it once per bar
+    out = np.zeros(len(diff), dtype=np.int8)
+    out[1:] = ((now > 0) & (prev <= 0)).view(np.int8) - ((now < 0) & (prev >= 0)).view(np.int8)
+    return out
 
 
 def above(a: Indicator, b: Indicator | float) -> bool:

@@ -12,9 +12,10 @@ come from Python, the CLI (strings) or an optimizer.
 from __future__ import annotations
 
 import math
+import re
 import typing
 from dataclasses import dataclass, replace
-from typing import Any, Literal, get_args, get_origin
+from typing import Any, ClassVar, Literal, get_args, get_origin
 
 import numpy as np
 
@@ -169,3 +170,47 @@ def collect_params(cls: type) -> dict[str, ParamSpec]:
         spec.coerce(spec.default, cls.__name__)  # a bad default is a bug in the strategy
         specs[name] = spec
     return specs
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+class Parameterized:
+    """Typed class-level parameters, checked on construction: the shared base of event-driven
+    and vectorized strategies (``name`` defaults to the class name in snake_case)."""
+
+    params: ClassVar[dict[str, ParamSpec]] = {}
+    name: ClassVar[str] = "strategy"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "name" not in cls.__dict__:
+            cls.name = _snake(cls.__name__)
+        cls.params = collect_params(cls)
+        for pname, spec in cls.params.items():
+            setattr(cls, pname, spec.default)
+
+    def __init__(self, **params: Any) -> None:
+        unknown = sorted(set(params) - set(self.params))
+        if unknown:
+            known = ", ".join(f"{n} ({s.type_name})" for n, s in self.params.items()) or "none"
+            raise ConfigError(
+                f"unknown parameter(s) {', '.join(map(repr, unknown))} for strategy "
+                f"{self.name}; it takes: {known}"
+            )
+        for pname, value in params.items():
+            setattr(self, pname, self.params[pname].coerce(value, self.name))
+        self.validate()
+
+    def validate(self) -> None:
+        """Check parameters against each other; raise ``ConfigError`` with a clear message."""
+
+    def require(self, condition: bool, message: str) -> None:
+        """Raise ``ConfigError`` naming the strategy and its parameters unless ``condition``."""
+        if not condition:
+            shown = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+            raise ConfigError(f"strategy {self.name}: {message} (got {shown})")
+
+    def get_params(self) -> dict[str, Any]:
+        return {n: getattr(self, n) for n in self.params}

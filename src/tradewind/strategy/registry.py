@@ -5,9 +5,12 @@ from __future__ import annotations
 import importlib
 import importlib.util
 from pathlib import Path
+from typing import TypeVar
 
 from tradewind.errors import StrategyNotFound
 from tradewind.strategy.base import Strategy
+
+T = TypeVar("T")
 
 
 def builtin_strategies() -> dict[str, type[Strategy]]:
@@ -25,6 +28,11 @@ def load_strategy(spec: str) -> type[Strategy]:
             f"unknown strategy {spec!r}: built-ins are {', '.join(sorted(builtins))}; "
             "or give module:Class / path/to/file.py:Class"
         )
+    return import_class(spec, Strategy)
+
+
+def import_class(spec: str, base: type[T]) -> type[T]:
+    """The ``base`` subclass named by ``package.module:Class`` or ``path/to/file.py:Class``."""
     where, _, cls_name = spec.rpartition(":")
     try:
         if where.endswith(".py"):
@@ -41,6 +49,6 @@ def load_strategy(spec: str) -> type[Strategy]:
     except ImportError as exc:
         raise StrategyNotFound(f"cannot import strategy module {where!r}: {exc}") from exc
     cls = getattr(module, cls_name, None)
-    if not (isinstance(cls, type) and issubclass(cls, Strategy)):
-        raise StrategyNotFound(f"{where} has no Strategy subclass named {cls_name!r}")
+    if not (isinstance(cls, type) and issubclass(cls, base)):
+        raise StrategyNotFound(f"{where} has no {base.__name__} subclass named {cls_name!r}")
     return cls
