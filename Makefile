@@ -7,7 +7,7 @@ UV := python3 -m uv
 endif
 RUN = $(UV) run --frozen
 
-.PHONY: setup demo test lint typecheck check bench clean
+.PHONY: setup demo test lint typecheck check bench bench-peers clean
 
 .venv/.synced: pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet --user uv \
@@ -36,6 +36,10 @@ check: lint typecheck
 bench: setup  ## speed benchmark (needs ../shared/data)
 	$(RUN) python benchmarks/bench_backtest.py
 	$(RUN) python benchmarks/bench_data.py
+	$(RUN) python benchmarks/bench_vector.py
+
+bench-peers: setup  ## Tradewind vs vectorbt, backtesting.py, backtrader (benchmark-only deps)
+	$(UV) run --frozen --group bench python benchmarks/bench_peers.py
 
 clean:
 	rm -rf .venv out .pytest_cache .mypy_cache .ruff_cache
