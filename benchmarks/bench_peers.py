@@ -51,7 +51,7 @@ GRID = {"fast": "5:50:5", "slow": "20:200:20"}
 CONSTRAINTS = ["fast < slow"]
 WARM_BARS = 3_000
 VBT_MIN_SIZE = 1e-8  # vectorbt's default ``min_size`` (settings.portfolio)
-# vectorbt's 90-column sweep held ~13 KB per bar at its peak (1M bars: 12.6 GB RSS, measured)
+# vectorbt's 90-column sweep peaks at ~12 KB per bar (1M bars: 11.9 GB RSS, measured), + margin
 VBT_SWEEP_BYTES_PER_BAR = 13_500
 
 Result = dict[str, Any]
@@ -508,8 +508,7 @@ def check(d: dict[str, np.ndarray], cfg: Result) -> Result:
             "vectorbt_own_signals": summary(own),
             "entry_signals_differing_bars": differ_en,
             "exit_signals_differing_bars": differ_ex,
-            "min_size_0_entries_identical": bool(len(diverge) == 0 and len(rec) == len(qty_tw)),
-            "min_size_0_first_divergent_trade": int(diverge[0]) if len(diverge) else None,
+            "min_size_0_identical_leading_trades": int(diverge[0]) if len(diverge) else m,
             "min_size_0_size_max_rel_diff": float(
                 np.max(np.abs(np.asarray(rec["size"])[:m] / qty_tw[:m] - 1.0)) if m else 0.0
             ),
@@ -530,9 +529,10 @@ def check(d: dict[str, np.ndarray], cfg: Result) -> Result:
 
 
 def sweep_signal_check(vbt: Any, bars: Any, close: pd.Series) -> Result:
-    """Per sweep column: do vectorbt's own signals (its MA, ``crossed_above/below``) equal
-    Tradewind's, and is every bar where they differ at an exact tie of Tradewind's two SMAs
-    (this bar or the one before), which vectorbt's running-sum mean breaks by ~1e-8?"""
+    """Per sweep column: do vectorbt's own signals (its MA and crossing kernel) equal
+    Tradewind's? Where they differ, is it at a tie: Tradewind's two SMAs within 1e-10 x close
+    of each other on that bar or the one before (equal to the cent, ordered by rounding, which
+    vectorbt's running-sum mean, off by ~1e-7, orders differently)?"""
     from tradewind.backtest.vector import VECTOR_BUILTINS
     from tradewind.indicators import sma
 
@@ -544,17 +544,19 @@ def sweep_signal_check(vbt: Any, bars: Any, close: pd.Series) -> Result:
     at_ties = 0
     for p in pts:
         sig = VECTOR_BUILTINS["sma_cross"](**p).signals(bars)
-        fa = pd.Series(ma[:, windows.index(p["fast"])], index=close.index)
-        sa = pd.Series(ma[:, windows.index(p["slow"])], index=close.index)
-        en = fa.vbt.crossed_above(sa).to_numpy()
-        ex = fa.vbt.crossed_below(sa).to_numpy()
+        fa = ma[:, windows.index(p["fast"])][:, None]
+        sa = ma[:, windows.index(p["slow"])][:, None]
+        en = vbt.generic.nb.crossed_above_nb(fa, sa)[:, 0]  # what ma_crossed_above runs
+        ex = vbt.generic.nb.crossed_above_nb(sa, fa)[:, 0]
         bad = np.nonzero((en != np.asarray(sig.entries)) | (ex != np.asarray(sig.exits)))[0]
         equal.append(len(bad) == 0)
         if len(bad):
-            diff = bars.ind(sma, "close", p["fast"], compensated=True) - bars.ind(
-                sma, "close", p["slow"], compensated=True
+            diff = np.abs(
+                bars.ind(sma, "close", p["fast"], compensated=True)
+                - bars.ind(sma, "close", p["slow"], compensated=True)
             )
-            tie = (diff[bad] == 0) | (diff[np.maximum(bad - 1, 0)] == 0)
+            tol = 1e-10 * bars.close[bad]
+            tie = (diff[bad] <= tol) | (diff[np.maximum(bad - 1, 0)] <= tol)
             differing += len(bad)
             at_ties += int(np.count_nonzero(tie))
     return {"signals_equal": equal, "differing_bars": differing, "differing_at_ties": at_ties}
@@ -730,8 +732,8 @@ def findings(rows: list[Result], outs: dict[str, Result], n: int) -> list[str]:
             f"  first entry (bar {fe['bar']}): size by hand cash/(open*(1+fee)) "
             f"{fe['by_hand_cash_over_open_x_1_plus_fee']:.12g}, Tradewind {fe['tradewind']:.12g}, "
             f"vectorbt {fe['vectorbt']:.12g}",
-            f"  min_size=0: same entries trade by trade: {chk['min_size_0_entries_identical']}"
-            f" (first divergent trade: {chk['min_size_0_first_divergent_trade']}); sizes max rel "
+            f"  same signals, min_size=0: the first {chk['min_size_0_identical_leading_trades']}"
+            f" trades enter on the same bars (of {e['closed']} / {t['closed']}); sizes max rel "
             f"diff {chk['min_size_0_size_max_rel_diff']:.2e}; equity curve max rel diff while "
             f"> $1: {chk['min_size_0_equity_max_rel_diff_while_above_1usd']:.2e}",
             f"  vectorbt's own signals differ from Tradewind's on "
@@ -754,30 +756,41 @@ def findings(rows: list[Result], outs: dict[str, Result], n: int) -> list[str]:
     a = outs.get("tw_sweep", {}).get("columns")
     b = outs.get("vbt_sweep", {}).get("columns")
     if a and b:
-        ta, tb = np.array(a["trades"]), np.array(b["trades"])
-        fa, fb = np.array(a["final_equity"]), np.array(b["final_equity"])
-        same = ta == tb
+        lines += sweep_agreement(a, b, chk.get("sweep_columns") if chk else None)
+    return lines
+
+
+def sweep_agreement(a: Result, b: Result, cols: Result | None) -> list[str]:
+    """Tradewind's and vectorbt's sweep columns (each with its own signals), compared."""
+    ta, tb = np.array(a["trades"]), np.array(b["trades"])
+    fa, fb = np.array(a["final_equity"]), np.array(b["final_equity"])
+    same = ta == tb
+    with np.errstate(divide="ignore", invalid="ignore"):
         rel = np.abs(fb / fa - 1.0)
-        dust = (tb < ta) & (fb < VBT_MIN_SIZE * b["max_open"] * (1 + FEE))
-        lines.append(
-            f"sweep agreement ({len(ta)} columns, each engine's own signals): identical "
-            f"closed-trade counts in {int(same.sum())}; {int((~same).sum())} differ, of which "
-            f"{int(dust.sum())} are columns where vectorbt stopped trading with under "
-            f"{VBT_MIN_SIZE:g} BTC of equity left (Tradewind keeps trading the dust)"
-        )
-        cols = chk.get("sweep_columns") if chk else None
-        if cols and len(cols["signals_equal"]) == len(ta):
-            eq = np.array(cols["signals_equal"])
-            ok = eq & same
-            lines.append(
-                f"  signals identical in {int(eq.sum())} columns; with identical signals and "
-                f"trade counts ({int(ok.sum())}) final equity max rel diff "
-                f"{float(rel[ok].max()) if ok.any() else float('nan'):.2e}; the "
-                f"{int((~eq).sum())} others differ on {cols['differing_bars']} bars, "
-                f"{cols['differing_at_ties']} of them at an exact tie of Tradewind's SMAs "
-                f"(vectorbt's running-sum mean breaks ties by ~1e-8); their final equity rel diff"
-                f" up to {float(rel[~eq].max()) if (~eq).any() else 0.0:.2e}"
-            )
+    dust = (tb < ta) & (fb < VBT_MIN_SIZE * b["max_open"] * (1 + FEE))
+    alive = fa >= 1.0
+
+    def worst(mask: np.ndarray) -> str:
+        return f"{float(rel[mask].max()):.2e}" if mask.any() else "n/a"
+
+    lines = [
+        f"sweep agreement ({len(ta)} columns, each engine with its own signals): identical "
+        f"closed-trade counts in {int(same.sum())}; of the {int((~same).sum())} others, "
+        f"{int(dust.sum())} are columns where vectorbt stopped trading with under "
+        f"{VBT_MIN_SIZE:g} BTC of equity (Tradewind keeps trading the dust); "
+        f"{int(alive.sum())} columns end with >= $1"
+    ]
+    if cols and len(cols["signals_equal"]) == len(ta):
+        eq = np.array(cols["signals_equal"])
+        lines += [
+            f"  signals identical in {int(eq.sum())} columns: final equity max rel diff "
+            f"{worst(eq & same & alive)} where >= $1, {worst(eq & same)} over all with equal "
+            f"trade counts",
+            f"  signals differ in {int((~eq).sum())} columns, on {cols['differing_bars']} bars, "
+            f"{cols['differing_at_ties']} of them at SMA ties (fast and slow within 1e-10 x "
+            f"close; vectorbt's running-sum mean drifts ~1e-7 and orders the tie differently): "
+            f"final equity max rel diff {worst(~eq & alive)} where >= $1",
+        ]
     return lines
 
 
