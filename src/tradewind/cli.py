@@ -25,14 +25,6 @@ import pandas as pd
 import typer
 from rich import box
 from rich.padding import Padding
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.table import Table
 
 from tradewind import __version__
@@ -42,7 +34,7 @@ from tradewind.cli_data import data_app
 from tradewind.cli_support import err_console as _err
 from tradewind.cli_support import iso as _iso
 from tradewind.cli_support import out_console as _out
-from tradewind.cli_support import parse_time, say, user_errors
+from tradewind.cli_support import parse_time, progress_bar, say, user_errors
 from tradewind.cli_support import print_repairs as _print_repairs
 from tradewind.cli_support import print_written as _print_written
 from tradewind.cli_support import short_time as _short_time
@@ -203,21 +195,7 @@ def _check_output(path: Path | None, option: str) -> None:
 
 def _run(backtest: Backtest, show_progress: bool) -> BacktestResult:
     """Run, with a transient Rich progress bar on stderr when asked to."""
-    if not show_progress:
-        return backtest.run()
-    columns = (
-        SpinnerColumn(),
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=_err(), transient=True) as bar:
-        task = bar.add_task("backtest", total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
+    with progress_bar(show_progress, "backtest") as update:
         return backtest.run(progress=update)
 
 

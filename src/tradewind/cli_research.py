@@ -8,22 +8,12 @@ a progress bar on stderr, print a summary, and write JSON / HTML outputs all-or-
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
 from tradewind.backtest.executors import Executor, make_executor
@@ -45,7 +35,14 @@ from tradewind.cli import (
     parse_params,
     require_finite,
 )
-from tradewind.cli_support import err_console, out_console, print_written, say, user_errors
+from tradewind.cli_support import (
+    err_console,
+    out_console,
+    print_written,
+    progress_bar,
+    say,
+    user_errors,
+)
 from tradewind.errors import ConfigError, StrategyNotFound
 from tradewind.strategy.params import Parameterized
 from tradewind.strategy.registry import load_strategy
@@ -89,26 +86,9 @@ StartOpt = Annotated[str | None, typer.Option(help="First bar (ISO date/time, UT
 EndOpt = Annotated[str | None, typer.Option(help="Last bar (ISO date/time, UTC), inclusive.")]
 
 
-@contextmanager
-def _progress(show: bool, what: str) -> Iterator[Callable[[int, int], None] | None]:
-    if not show:
-        yield None
-        return
-    cols = (
-        SpinnerColumn(),
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-    )
-    with Progress(*cols, console=err_console(), transient=True) as bar:
-        task = bar.add_task(what, total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
+def _check_search(method: str) -> None:
+    if method not in ("grid", "random", "bayes"):
+        raise ConfigError(f"--method must be grid, random or bayes, got {method!r}")
 
 
 def _one_series(
@@ -231,8 +211,7 @@ def optimize_cmd(
         space = ParamSpace(cls, parse_params(param), constraint or [])
         objectives = objective or ["sharpe"]
         objective_directions(objectives)
-        if method not in ("grid", "random", "bayes"):
-            raise ConfigError(f"--method must be grid, random or bayes, got {method!r}")
+        _check_search(method)
         space.check_feasible(seed)
         vcfg, ecfg = _configs(cash, commission, slippage_bps, fill_at_close)
         ex: Executor | None = (
@@ -241,7 +220,7 @@ def optimize_cmd(
         symbol, frame = _one_series(data, catalog, start, end)
         show = not quiet and err_console().is_terminal
         try:
-            with _progress(show, f"{method} search") as prog:
+            with progress_bar(show, f"{method} search") as prog:
                 result = optimize(
                     Bars(frame, symbol), strategy, space, engine=eng,  # type: ignore[arg-type]
                     method=method, objectives=objectives, trials=trials, seed=seed,  # type: ignore[arg-type]
@@ -321,8 +300,7 @@ def walkforward_cmd(
         _, cls = _strategy(strategy, "vector")
         space = ParamSpace(cls, parse_params(param), constraint or [])
         objective_directions([objective])
-        if method not in ("grid", "random", "bayes"):
-            raise ConfigError(f"--method must be grid, random or bayes, got {method!r}")
+        _check_search(method)
         space.check_feasible(seed)
         vcfg, _ = _configs(cash, commission, slippage_bps, False)
         symbol, frame = _one_series(data, catalog, start, end)
@@ -330,7 +308,7 @@ def walkforward_cmd(
         n_train, n_test = bars_for(train, bars.spacing_ns), bars_for(test, bars.spacing_ns)
         plan = windows(len(bars), n_train, n_test, anchored=anchored)
         show = not quiet and err_console().is_terminal
-        with _progress(show, f"walk-forward ({len(plan)} windows)") as prog:
+        with progress_bar(show, f"walk-forward ({len(plan)} windows)") as prog:
             result = walk_forward(
                 bars, space, train=n_train, test=n_test, anchored=anchored,
                 method=method, objective=objective, trials=trials, seed=seed,  # type: ignore[arg-type]
@@ -420,7 +398,7 @@ def montecarlo_cmd(
         symbol, frame = _one_series(data, catalog, start, end)
         show = not quiet and err_console().is_terminal
         vec = cls if eng == "vector" and issubclass(cls, VectorStrategy) else None
-        with _progress(show, f"Monte Carlo ({method})") as prog:
+        with progress_bar(show, f"Monte Carlo ({method})") as prog:
             result = run_montecarlo(
                 frame, strategy, params, method, mc, vector=vec,  # type: ignore[arg-type]
                 vector_config=vcfg, event_config=ecfg, progress=prog,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
@@ -10,6 +10,15 @@ from typing import Any, NoReturn
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from tradewind.errors import ConfigError, TradewindError
 
@@ -28,6 +37,30 @@ def fail(message: str) -> NoReturn:
     """Print ``error: message`` in red on stderr and exit with code 2."""
     err_console().print(f"error: {message}", style="red", markup=False, soft_wrap=True)
     raise typer.Exit(EXIT_USER_ERROR)
+
+
+@contextmanager
+def progress_bar(show: bool, what: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A transient progress bar on stderr, as an ``update(done, total)`` callback (None when
+    not shown, so callers pass it straight to a ``progress=`` argument)."""
+    if not show:
+        yield None
+        return
+    cols = (
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*cols, console=err_console(), transient=True) as bar:
+        task = bar.add_task(what, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
 
 
 def os_message(exc: OSError) -> str:

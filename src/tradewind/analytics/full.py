@@ -22,7 +22,7 @@ from tradewind.analytics import returns as ret
 from tradewind.analytics import risk
 from tradewind.analytics import trades as tr
 from tradewind.analytics._common import resolve_ppy
-from tradewind.analytics.metrics import Metrics, basic_metrics
+from tradewind.analytics.metrics import Metrics, basic_metrics, empty_trades
 from tradewind.errors import ConfigError
 
 __all__ = ["FULL_METRIC_KEYS", "full_metrics"]
@@ -89,17 +89,6 @@ _TRADE_KEYS = (
 FULL_METRIC_KEYS: tuple[str, ...] = _BASIC_KEYS + _RETURN_KEYS + _TRADE_KEYS
 
 
-def _empty_trades() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "pnl": pd.Series(dtype="float64"),
-            "entry_time": pd.Series(dtype="datetime64[ns, UTC]"),
-            "exit_time": pd.Series(dtype="datetime64[ns, UTC]"),
-            "fees": pd.Series(dtype="float64"),
-        }
-    )
-
-
 def _benchmark_pair(
     index: pd.DatetimeIndex, r_all: np.ndarray, benchmark: pd.Series | np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -139,7 +128,7 @@ def full_metrics(
     annual Omega threshold. ``sqn`` uses trade pnl (no R-multiples in round trips).
     """
     if trades is None:
-        trades = _empty_trades()
+        trades = empty_trades()
     if isinstance(equity, pd.Series) and len(equity) == 0:
         out: Metrics = dict.fromkeys(FULL_METRIC_KEYS)
         out["num_trades"] = 0

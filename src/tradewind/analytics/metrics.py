@@ -39,6 +39,18 @@ TRADE_COLUMNS: tuple[str, ...] = ("pnl", "entry_time", "exit_time", "fees")
 Metrics = dict[str, float | int | str | None]
 
 
+def empty_trades() -> pd.DataFrame:
+    """A trades frame with no rows and the columns :func:`basic_metrics` reads."""
+    return pd.DataFrame(
+        {
+            "pnl": pd.Series(dtype="float64"),
+            "entry_time": pd.Series(dtype="datetime64[ns, UTC]"),
+            "exit_time": pd.Series(dtype="datetime64[ns, UTC]"),
+            "fees": pd.Series(dtype="float64"),
+        }
+    )
+
+
 def periods_per_year(index: pd.DatetimeIndex) -> float:
     """Infer how many bars make up one year from the timestamps of an equity curve.
 

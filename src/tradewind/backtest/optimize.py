@@ -20,6 +20,7 @@ import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any, Literal
 
 import numpy as np
@@ -166,10 +167,14 @@ def event_metrics(result: Any, *, every: int = 0) -> tuple[dict[str, Any], np.nd
 
 
 def _event_task(
-    job: tuple[str, pd.DataFrame, str, dict[str, Any], BacktestConfig, int],
+    symbol: str,
+    frame: pd.DataFrame,
+    spec: str,
+    cfg: BacktestConfig,
+    every: int,
+    params: dict[str, Any],
 ) -> tuple[dict[str, Any], np.ndarray]:
     """One event-driven backtest (module level, so process pools and Ray can run it)."""
-    symbol, frame, spec, params, cfg, every = job
     result = run_backtest({symbol: frame}, load_strategy(spec), params, config=cfg)
     return event_metrics(result, every=every)
 
@@ -186,9 +191,10 @@ def evaluate_event(
 ) -> Evaluation:
     """Event-driven strategy (named by built-in name or ``module:Class``), one run per set."""
     frame = bars.frame()
-    jobs = [(bars.symbol, frame, strategy, dict(p), config, sample_every) for p in points]
+    # the data travels with the function (once per worker), not with every parameter set
+    task = partial(_event_task, bars.symbol, frame, strategy, config, sample_every)
     ex = executor or SerialExecutor()
-    out = ex.map(_event_task, jobs, progress=progress)
+    out = ex.map(task, [dict(p) for p in points], progress=progress)
     metrics = pd.DataFrame([m for m, _ in out], columns=list(METRIC_COLUMNS))
     samples = np.stack([s for _, s in out]) if out and sample_every else np.zeros((len(out), 0))
     return Evaluation(metrics, samples)

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tradewind.analytics.metrics import basic_metrics
+from tradewind.analytics.metrics import basic_metrics, empty_trades
 from tradewind.backtest.optimize import Method, optimize
 from tradewind.backtest.space import ParamSpace
 from tradewind.backtest.vector.engine import Bars, Signals, VectorConfig, plain, simulate
@@ -174,7 +174,7 @@ def walk_forward(
     index = pd.to_datetime(b.ts[first:last], utc=True)
     equity = pd.Series(stitched, index=index, name="equity")
     trades = pd.concat(trade_parts, ignore_index=True) if trade_parts else pd.DataFrame()
-    metrics = basic_metrics(equity, trades if len(trades) else _no_trades())
+    metrics = basic_metrics(equity, trades if len(trades) else empty_trades())
     metrics["windows"] = len(curves)
     settings = {
         "engine": "vectorized",
@@ -189,17 +189,6 @@ def walk_forward(
         cls.name, objective, anchored, train, test, table, equity, metrics, trades,
         time.perf_counter() - t0, settings,
     )  # fmt: skip
-
-
-def _no_trades() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "pnl": pd.Series(dtype=float),
-            "entry_time": pd.Series(dtype="datetime64[ns, UTC]"),
-            "exit_time": pd.Series(dtype="datetime64[ns, UTC]"),
-            "fees": pd.Series(dtype=float),
-        }
-    )
 
 
 def bars_for(duration: str | int, spacing_ns: float) -> int:

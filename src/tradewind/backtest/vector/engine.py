@@ -55,6 +55,7 @@ METRIC_COLUMNS = (
     "exposure",
 )
 Progress = Callable[[int, int], None]
+_FIELDS = ("open", "high", "low", "close", "volume")
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,7 @@ class Bars:
         return len(self.close)
 
     def field(self, name: str) -> np.ndarray:
-        if name not in ("open", "high", "low", "close", "volume"):
+        if name not in _FIELDS:
             raise ConfigError(f"no field {name!r}; bars have open, high, low, close, volume")
         arr: np.ndarray = getattr(self, name)
         return arr
@@ -161,17 +162,7 @@ class Bars:
 
     def slice(self, start: int, stop: int) -> Bars:
         """Bars ``[start, stop)`` (a walk-forward window) with a fresh cache."""
-        frame = pd.DataFrame(
-            {
-                "ts": self.ts[start:stop],
-                "open": self.open[start:stop],
-                "high": self.high[start:stop],
-                "low": self.low[start:stop],
-                "close": self.close[start:stop],
-                "volume": self.volume[start:stop],
-            }
-        )
-        return Bars(frame, self.symbol)
+        return Bars(self.frame(start, stop), self.symbol)
 
     @property
     def spacing_ns(self) -> float:
@@ -186,16 +177,10 @@ class Bars:
             self._ppy = periods_per_year(utc_index(self.ts))
         return self._ppy
 
-    def frame(self) -> pd.DataFrame:
+    def frame(self, start: int = 0, stop: int | None = None) -> pd.DataFrame:
+        """Bars ``[start, stop)`` as a ``ts`` + OHLCV frame."""
         return pd.DataFrame(
-            {
-                "ts": self.ts,
-                "open": self.open,
-                "high": self.high,
-                "low": self.low,
-                "close": self.close,
-                "volume": self.volume,
-            }
+            {"ts": self.ts[start:stop], **{f: getattr(self, f)[start:stop] for f in _FIELDS}}
         )
 
 
@@ -314,13 +299,18 @@ def simulate(
     sweep = np.setdiff1d(np.arange(k), rec)  # recorded columns run once, on the record path
     for start in range(0, len(sweep), chunk_columns):
         cols = sweep[start : start + chunk_columns]
+        # consecutive columns: a view (a Fortran-ordered input is then not copied at all);
+        # the kernel takes any memory layout, so a broadcast size is never expanded
+        sel: slice | np.ndarray = (
+            slice(cols[0], cols[-1] + 1) if cols[-1] - cols[0] == len(cols) - 1 else cols
+        )
         part = np.zeros((len(cols), K.N_ACC))
         part_s = np.zeros((len(cols), n_samples))
         K.simulate_columns(
             b.ts, b.open, b.high, b.low, b.close,
-            np.asfortranarray(le[:, cols]), np.asfortranarray(lx[:, cols]),
-            np.asfortranarray(se[:, cols]), np.asfortranarray(sx[:, cols]),
-            np.asfortranarray(size[:, cols]), cfg.cash, fee[cols], bps[cols], sl[cols],
+            np.asfortranarray(le[:, sel]), np.asfortranarray(lx[:, sel]),
+            np.asfortranarray(se[:, sel]), np.asfortranarray(sx[:, sel]),
+            size[:, sel], cfg.cash, fee[cols], bps[cols], sl[cols],
             tp[cols], tr[cols], cfg.fill_at_close, margin, cfg.liquidation_fee, part, part_s,
             sample_every,
         )  # fmt: skip
