@@ -5,8 +5,10 @@
 Data: the first ``--bars`` Binance BTC/USDT 1m candles (../shared/data). Rules: signal at bar
 t's close, market fill at bar t+1's open, all-in long, commission 0.1 % per fill, cash 100,000.
 
-(a) one backtest, SMA(10, 30): ``simulate`` alone (signals precomputed) and signals + simulate
-    (a fresh indicator cache each run), best and median of ``--repeat`` runs;
+(a) one backtest, SMA(10, 30): ``simulate`` alone (signals precomputed; metrics computed,
+    trades and equity kept as arrays), ``simulate`` plus building the trades and equity
+    DataFrames, and signals + simulate (a fresh indicator cache each run), best and median of
+    ``--repeat`` runs;
 (b) the sweep: fast 5..50 step 5 x slow 20..200 step 20, kept where fast < slow (90 sets),
     ``optimize(..., method="grid", objectives=["sharpe"], overfit=False)`` from the parameter
     list to the metrics table.
@@ -85,6 +87,12 @@ def run(frame: pd.DataFrame, repeat: int, sweep_repeat: int) -> dict[str, Any]:
     signals: Signals = sma(fast=10, slow=30).signals(bars)
     sim_times, result = timed(lambda: simulate(bars, signals, cfg), repeat)
 
+    def with_frames() -> Any:
+        res = simulate(bars, signals, cfg)
+        return res, res.trades, res.equity  # the frames are built on first access
+
+    frame_times, _ = timed(with_frames, repeat)
+
     fresh = [Bars(frame, "BTCUSDT") for _ in range(repeat)]  # empty indicator caches
     it = iter(fresh)
 
@@ -122,6 +130,7 @@ def run(frame: pd.DataFrame, repeat: int, sweep_repeat: int) -> dict[str, Any]:
         "single": {
             "params": {"fast": 10, "slow": 30},
             "simulate_s": _stats(sim_times),
+            "simulate_and_frames_s": _stats(frame_times),
             "signals_and_simulate_s": _stats(full_times),
             "trades": int(single["trades"]),
             "final_equity": float(single["final_equity"]),
@@ -158,7 +167,8 @@ def table(r: dict[str, Any]) -> str:
     s = r["single"]
     w = r["sweep"]
     rows = [
-        ("single run, simulate only", s["simulate_s"], 1),
+        ("single run, simulate only (metrics)", s["simulate_s"], 1),
+        ("single run, simulate + trades/equity frames", s["simulate_and_frames_s"], 1),
         ("single run, signals + simulate", s["signals_and_simulate_s"], 1),
         (f"{w['runs']}-pair SMA sweep (optimize, grid)", w["seconds"], w["runs"]),
     ]

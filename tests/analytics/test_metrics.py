@@ -10,8 +10,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tradewind.analytics.metrics import basic_metrics, drawdown, periods_per_year
+from tradewind.analytics.metrics import (
+    basic_metrics,
+    drawdown,
+    periods_per_year,
+    periods_per_year_ns,
+)
 from tradewind.errors import ConfigError
+from tradewind.timeutil import median_spacing_ns
 
 TRADE_COLS = ["pnl", "return_pct", "entry_time", "exit_time", "fees"]
 
@@ -311,6 +317,34 @@ def test_periods_per_year_is_inferred_by_basic_metrics() -> None:
     inferred = basic_metrics(equity, no_trades())
     explicit = basic_metrics(equity, no_trades(), periods_per_year=252)
     assert inferred["sharpe"] == explicit["sharpe"]
+
+
+def test_weekend_found_after_the_first_block() -> None:
+    # 5-minute weekday bars for ~2 years, then one Saturday bar: the weekend test scans past
+    # its first blocks of 65,536 timestamps and still sees it
+    days = pd.bdate_range("2024-01-01", periods=500, tz="UTC")
+    ns = np.concatenate([d.value + np.arange(288, dtype=np.int64) * 300_000_000_000 for d in days])
+    saturday = pd.Timestamp("2026-01-03 12:00", tz="UTC").value
+    assert len(ns) > 2 * 65_536
+    assert periods_per_year_ns(ns) == pytest.approx(252 * 6.5 * 12)  # no weekend: a calendar
+    with_weekend = np.append(ns, saturday)
+    assert periods_per_year_ns(with_weekend) == pytest.approx(365.25 * 288)
+    assert periods_per_year(pd.DatetimeIndex(with_weekend, tz="UTC")) == pytest.approx(365.25 * 288)
+
+
+@pytest.mark.parametrize(
+    "gaps",
+    [
+        [60] * 10,  # regular
+        [60] * 6 + [120, 3600, 60, 60],  # mostly regular with gaps
+        [60, 120, 180, 240, 60, 120, 300],  # no majority: a real median
+        [60, 120],  # even count, no majority: the mean of the middle two
+        [60] * 5 + [120] * 5,  # exactly half: not a majority
+    ],
+)
+def test_median_spacing_equals_numpy_median(gaps: list[int]) -> None:
+    ns = np.concatenate([[0], np.cumsum(gaps)]).astype(np.int64)
+    assert median_spacing_ns(ns) == float(np.median(np.diff(ns)))
 
 
 def test_periods_per_year_rejects_bad_input() -> None:

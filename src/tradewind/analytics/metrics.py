@@ -21,10 +21,12 @@ import numpy as np
 import pandas as pd
 
 from tradewind.errors import ConfigError
+from tradewind.timeutil import median_spacing_ns
 
 __all__ = ["basic_metrics", "drawdown", "periods_per_year"]
 
 _NS_PER_DAY = 86_400 * 1_000_000_000
+_WEEKEND_BLOCK = 1 << 16  # timestamps per step of the weekend test
 _NS_PER_HOUR = 3_600 * 1_000_000_000
 _DAYS_PER_YEAR = 365.25
 _TRADING_DAYS = 252.0
@@ -82,17 +84,36 @@ def periods_per_year(index: pd.DatetimeIndex) -> float:
             f"got {len(index)}"
         )
     ns = index.as_unit("ns").asi8
-    spacing_ns = float(np.median(np.diff(ns).astype(np.float64)))  # float: far faster select
+    if index.tz is None or str(index.tz) == "UTC":
+        return periods_per_year_ns(ns)
+    return _periods_per_year(ns, bool((index.day_of_week >= 5).any()))
+
+
+def periods_per_year_ns(ns: np.ndarray) -> float:
+    """``periods_per_year`` for int64 UTC nanoseconds (at least two), without building an index.
+
+    The weekend test reads the integers (1970-01-01 was a Thursday) a block at a time and stops
+    at the first Saturday or Sunday: a 24/7 series is decided within its first week.
+    """
+    if len(ns) < 2:
+        raise ConfigError(
+            f"periods_per_year: need at least 2 timestamps to infer the bar spacing, got {len(ns)}"
+        )
+    has_weekend = False
+    for start in range(0, len(ns), _WEEKEND_BLOCK):
+        if ((ns[start : start + _WEEKEND_BLOCK] // _NS_PER_DAY + 3) % 7 >= 5).any():
+            has_weekend = True
+            break
+    return _periods_per_year(ns, has_weekend)
+
+
+def _periods_per_year(ns: np.ndarray, has_weekend: bool) -> float:
+    spacing_ns = median_spacing_ns(ns)
     if not spacing_ns > 0:
         raise ConfigError(
             f"periods_per_year: median timestamp spacing is {spacing_ns} ns; timestamps must be "
             "increasing and mostly unique"
         )
-    if index.tz is None or str(index.tz) == "UTC":
-        # weekday from the integers (1970-01-01 was a Thursday): ~10x faster than .day_of_week
-        has_weekend = bool(((ns // _NS_PER_DAY + 3) % 7 >= 5).any())
-    else:
-        has_weekend = bool((index.day_of_week >= 5).any())
     if has_weekend:
         return _DAYS_PER_YEAR * _NS_PER_DAY / spacing_ns
     if spacing_ns < _NS_PER_DAY:

@@ -16,17 +16,17 @@ import functools
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from tradewind.analytics.metrics import periods_per_year
+from tradewind.analytics.metrics import periods_per_year_ns
 from tradewind.backtest.runner import as_bar_frame
 from tradewind.backtest.vector import kernel as K  # noqa: N812  (K.name reads as a constant)
 from tradewind.errors import ConfigError
-from tradewind.timeutil import utc_index
+from tradewind.timeutil import median_spacing_ns, utc_index
 
 _NS_PER_DAY = 86_400_000_000_000
 _REASONS = {
@@ -106,17 +106,63 @@ class Signals:
         return 1 if e.ndim == 1 else int(e.shape[1])
 
 
-@dataclass
-class VectorResult:
-    """Per-column metrics, plus equity curves and trades of the recorded columns."""
+@dataclass(frozen=True)
+class _Record:
+    """One recorded column's raw kernel output: its equity curve and trade rows."""
 
-    metrics: pd.DataFrame  # one row per column; the params as leading columns
-    equity: pd.DataFrame  # per bar, one column per recorded column (may be empty)
-    trades: pd.DataFrame  # closed round trips of the recorded columns
-    open_positions: pd.DataFrame
-    settings: dict[str, Any] = field(default_factory=dict)
-    elapsed_s: float = 0.0
-    samples: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (columns, samples)
+    column: int
+    equity: np.ndarray
+    t_int: np.ndarray
+    t_flt: np.ndarray
+    count: int  # closed trades; row ``count`` is the open position when ``has_open``
+    has_open: bool
+
+
+class VectorResult:
+    """Per-column metrics, plus equity curves and trades of the recorded columns.
+
+    ``equity``, ``trades`` and ``open_positions`` are built from the kernel's arrays on first
+    access (like vectorbt's records): a run whose caller needs only the metrics never pays for
+    20,000 trade rows of pandas objects.
+    """
+
+    def __init__(
+        self,
+        metrics: pd.DataFrame,
+        settings: dict[str, Any],
+        elapsed_s: float,
+        samples: np.ndarray,
+        bars: Bars,
+        records: Sequence[_Record] = (),
+    ) -> None:
+        self.metrics = metrics  # one row per column; the params as leading columns
+        self.settings = settings
+        self.elapsed_s = elapsed_s
+        self.samples = samples  # (columns, samples)
+        self._bars = bars
+        self._records = tuple(records)
+
+    @functools.cached_property
+    def equity(self) -> pd.DataFrame:
+        """Per bar, one column (named by its number) per recorded column; empty if none."""
+        if not self._records:
+            return pd.DataFrame()
+        cols = {str(r.column): r.equity for r in self._records}
+        return pd.DataFrame(cols, index=utc_index(self._bars.ts))
+
+    @functools.cached_property
+    def trades(self) -> pd.DataFrame:
+        """Closed round trips of the recorded columns."""
+        parts = [_trades_frame(self._bars, r, 0, r.count) for r in self._records if r.count]
+        return pd.concat(parts, ignore_index=True) if parts else _trades_frame_empty()
+
+    @functools.cached_property
+    def open_positions(self) -> pd.DataFrame:
+        """The position each recorded column still holds at the end, marked at the last close."""
+        parts = [
+            _trades_frame(self._bars, r, r.count, r.count + 1) for r in self._records if r.has_open
+        ]
+        return pd.concat(parts, ignore_index=True) if parts else _trades_frame_empty()
 
     def summary(self, column: int = 0) -> dict[str, Any]:
         row = self.metrics.iloc[column]
@@ -168,13 +214,13 @@ class Bars:
     def spacing_ns(self) -> float:
         """The median bar spacing (what durations in bars are converted with)."""
         if self._spacing is None:
-            self._spacing = float(np.median(np.diff(self.ts)))
+            self._spacing = median_spacing_ns(self.ts)
         return self._spacing
 
     @property
     def ppy(self) -> float:
         if self._ppy is None:
-            self._ppy = periods_per_year(utc_index(self.ts))
+            self._ppy = periods_per_year_ns(self.ts)
         return self._ppy
 
     def frame(self, start: int = 0, stop: int | None = None) -> pd.DataFrame:
@@ -319,13 +365,11 @@ def simulate(
         if progress is not None:
             progress(start + len(cols), k)
 
-    equity_cols: dict[str, np.ndarray] = {}
-    trade_parts: list[pd.DataFrame] = []
-    open_parts: list[pd.DataFrame] = []
+    records: list[_Record] = []
     for j in rec:
         cap = int(np.count_nonzero(le[:, j]) + np.count_nonzero(se[:, j])) + 1
-        t_int = np.zeros((cap, K.N_TI), np.int64)
-        t_flt = np.zeros((cap, K.N_TF))
+        t_int = np.empty((cap, K.N_TI), np.int64)
+        t_flt = np.empty((cap, K.N_TF))
         eq = np.empty(n)
         count = K.simulate_column(
             b.ts, b.open, b.high, b.low, b.close,
@@ -335,19 +379,13 @@ def simulate(
             cfg.fill_at_close, margin, cfg.liquidation_fee, acc[j], eq, True, t_int, t_flt, True,
             samples[j], sample_every,
         )  # fmt: skip
-        equity_cols[str(j)] = eq
-        closed, still = _trades_frame(b, j, t_int, t_flt, int(count), acc[j, K.A_OPEN] != 0)
-        trade_parts.append(closed)
-        open_parts.append(still)
+        records.append(_Record(j, eq, t_int, t_flt, int(count), bool(acc[j, K.A_OPEN] != 0)))
         if progress is not None and not len(sweep):
             progress(j + 1, k)
 
     metrics = _finish_metrics(acc, b, cfg.cash)
     labels = pd.DataFrame(params)
     metrics = pd.concat([labels.reset_index(drop=True), metrics], axis=1)
-    equity = pd.DataFrame(equity_cols, index=utc_index(b.ts)) if equity_cols else pd.DataFrame()
-    trades = pd.concat(trade_parts, ignore_index=True) if trade_parts else _trades_frame_empty()
-    opened = pd.concat(open_parts, ignore_index=True) if open_parts else _trades_frame_empty()
     settings = {
         **asdict(cfg),
         "engine": "vectorized",
@@ -360,9 +398,7 @@ def simulate(
         "stops_work_from": "the bar after the entry",
         "sizing": "size x equity at the signal bar's close, fees included, at most the cash",
     }
-    return VectorResult(
-        metrics, equity, trades, opened, settings, time.perf_counter() - t0, samples
-    )
+    return VectorResult(metrics, settings, time.perf_counter() - t0, samples, b, records)
 
 
 def _finish_metrics(acc: np.ndarray, b: Bars, cash: float) -> pd.DataFrame:
@@ -434,32 +470,30 @@ def _EMPTY_TRADES() -> pd.DataFrame:  # noqa: N802  (a constant, built on first 
     return pd.DataFrame(cols)
 
 
-def _trades_frame(
-    b: Bars, column: int, t_int: np.ndarray, t_flt: np.ndarray, count: int, has_open: bool
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    def frame(rows: slice) -> pd.DataFrame:
-        ti, tf = t_int[rows], t_flt[rows]
-        q = tf[:, K.T_QTY]
-        exit_idx = ti[:, K.T_EXIT_IDX]
-        exit_time = pd.Series(utc_index(b.ts[np.maximum(exit_idx, 0)])).where(
-            exit_idx >= 0  # still open: no exit time
-        )
-        return pd.DataFrame(
-            {
-                "column": column,
-                "side": np.where(ti[:, K.T_SIDE] > 0, "long", "short"),
-                "quantity": q,
-                "entry_time": utc_index(b.ts[ti[:, K.T_ENTRY_IDX]]),
-                "entry_price": tf[:, K.T_ENTRY_PX],
-                "exit_time": exit_time,
-                "exit_price": tf[:, K.T_EXIT_PX],
-                "pnl": tf[:, K.T_PNL],
-                "return_pct": tf[:, K.T_RET],
-                "fees": (0.0 + tf[:, K.T_ENTRY_FEE] * q / q) + tf[:, K.T_EXIT_FEE] * q / q,
-                "exit_reason": [_REASONS.get(int(r), "open") for r in ti[:, K.T_REASON]],
-            }
-        )
+_REASON_NAMES = np.array([*(_REASONS[code] for code in sorted(_REASONS)), "open"], dtype=object)
 
-    closed = frame(slice(0, count)) if count else _trades_frame_empty()
-    still = frame(slice(count, count + 1)) if has_open else _trades_frame_empty()
-    return closed, still
+
+def _trades_frame(b: Bars, r: _Record, start: int, stop: int) -> pd.DataFrame:
+    """Rows ``[start, stop)`` of a recorded column's trades as a frame."""
+    ti, tf = r.t_int[start:stop], r.t_flt[start:stop]
+    q = tf[:, K.T_QTY]
+    exit_idx = ti[:, K.T_EXIT_IDX]
+    exit_time: pd.Index = utc_index(b.ts[np.maximum(exit_idx, 0)])
+    if np.any(exit_idx < 0):  # still open: no exit time
+        exit_time = exit_time.where(exit_idx >= 0)
+    reason = ti[:, K.T_REASON]
+    return pd.DataFrame(
+        {
+            "column": np.full(len(ti), r.column, np.int64),
+            "side": np.where(ti[:, K.T_SIDE] > 0, "long", "short").astype(object),
+            "quantity": q,
+            "entry_time": utc_index(b.ts[ti[:, K.T_ENTRY_IDX]]),
+            "entry_price": tf[:, K.T_ENTRY_PX],
+            "exit_time": exit_time,
+            "exit_price": tf[:, K.T_EXIT_PX],
+            "pnl": tf[:, K.T_PNL],
+            "return_pct": tf[:, K.T_RET],
+            "fees": (0.0 + tf[:, K.T_ENTRY_FEE] * q / q) + tf[:, K.T_EXIT_FEE] * q / q,
+            "exit_reason": _REASON_NAMES[np.where(reason >= 0, reason, len(_REASON_NAMES) - 1)],
+        }
+    )

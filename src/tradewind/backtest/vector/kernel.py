@@ -83,7 +83,7 @@ S_FEES = 5
 N_ST = 6
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _slip(price: float, sign: float, bps: float) -> float:
     """FixedBps: buys pay ``bps`` more, sells get ``bps`` less (taker fills only)."""
     if bps == 0.0:
@@ -91,7 +91,7 @@ def _slip(price: float, sign: float, bps: float) -> float:
     return price * (1.0 + sign * bps * 1e-4)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _touch(
     p0: float, p1: float, p2: float, p3: float, level: float, down: bool
 ) -> tuple[float, float]:
@@ -109,7 +109,7 @@ def _touch(
     return _NONE, 0.0
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _trail_walk(
     p0: float, p1: float, p2: float, p3: float, stop: float, off: float, long: bool
 ) -> tuple[float, float]:
@@ -132,7 +132,7 @@ def _trail_walk(
     return _NONE, 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def simulate_column(
     ts: np.ndarray,
     o: np.ndarray,
@@ -368,8 +368,8 @@ def simulate_column(
                     nret += 1
                     s1 += r
                     s2 += r * r
-                    if r < 0.0:
-                        down += r * r
+                    neg = min(r, 0.0)  # branch-free: the sign of r is a coin flip in a position
+                    down += neg * neg
             at_peak = eq >= peak
             if not (at_peak and at_peak_prev):
                 span = i - peak_i
@@ -405,7 +405,7 @@ def simulate_column(
     return trades
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _book_exit(
     st: np.ndarray,
     t_int: np.ndarray,
@@ -439,7 +439,7 @@ def _book_exit(
     return cash
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _book_entry(
     st: np.ndarray, cash: float, budget: float, px: float, fee: float, direction: int
 ) -> tuple[float, float, float]:
@@ -454,7 +454,7 @@ def _book_entry(
     return cash - signed * px - ef, signed, ef
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _set_stops(
     px: float, long: bool, sl: float, tp: float, trail: float
 ) -> tuple[float, float, float]:
@@ -464,14 +464,14 @@ def _set_stops(
     return px * (1.0 + sl), px * (1.0 - tp), px * (1.0 + trail)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _trade_pnl(q: float, pe: float, px: float, fe: float, fx: float, sign: float) -> float:
     """A round trip's net PnL, with the exact arithmetic of ``backtest.trades``."""
     fees = (0.0 + fe * q / q) + fx * q / q
     return (q * px - q * pe) * sign - fees
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _record(
     t_int: np.ndarray,
     t_flt: np.ndarray,
@@ -501,7 +501,7 @@ def _record(
     t_flt[k, T_RET] = pnl / (q * pe)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, error_model="numpy")
 def simulate_columns(
     ts: np.ndarray,
     o: np.ndarray,
