@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     )
 
     catalog: Path = Path("catalog")  # where `tradewind data` keeps Parquet bars
+    # the operational database (orders, fills, users, ...); PostgreSQL: postgresql://...
+    database_url: str = "sqlite:///tradewind.db"
 
     alpaca_api_key: SecretStr | None = None
     alpaca_api_secret: SecretStr | None = None

@@ -223,7 +223,8 @@ class Backtest:
 
     # --- setup --------------------------------------------------------------------------------
 
-    def _build(self) -> tuple[TradingEngine, SimulatedVenue]:
+    def build_engine(self) -> tuple[TradingEngine, SimulatedVenue]:
+        """The engine, portfolio and simulated venue of this run (a replay node reuses them)."""
         cfg = self.config
         first = next(iter(self.instruments.values()))
         currency = cfg.currency or first.quote
@@ -302,7 +303,7 @@ class Backtest:
                 gc.enable()
 
     def _run(self, progress: Progress | None) -> BacktestResult:
-        engine, venue = self._build()
+        engine, venue = self.build_engine()
         strategy = self.strategy
         primary = next(iter(self.instruments))
         strategy.bind(engine, primary)
@@ -310,10 +311,10 @@ class Backtest:
         venue.on_margin_call = lambda s, eq, mm: margin_events.append(
             {"ts": engine.clock.now(), "instrument": s, "equity": eq, "maintenance": mm}
         )
-        schedule = self._schedule(engine)
+        schedule = self.schedule(engine)
         strategy.on_start()
         t0 = time.perf_counter()
-        loop = _Loop(engine, venue, strategy, schedule, self._funding_events(engine))
+        loop = EventLoop(engine, venue, strategy, schedule, self.funding_events(engine))
         n = schedule.size
         chunk = max(n // 100, 50_000)
         for start in range(0, n, chunk):
@@ -325,7 +326,8 @@ class Backtest:
         strategy.on_stop()
         return build_result(self, engine, schedule, elapsed, margin_events)
 
-    def _schedule(self, engine: TradingEngine) -> Schedule:
+    def schedule(self, engine: TradingEngine) -> Schedule:
+        """Every event of the run in time order."""
         kinds: list[np.ndarray] = []
         times: list[np.ndarray] = []
         srcs: list[np.ndarray] = []
@@ -360,7 +362,7 @@ class Backtest:
         order = np.lexsort((all_r, all_s, all_k, all_t))
         return Schedule(all_t[order], all_k[order], all_s[order], all_r[order], self._sources)
 
-    def _funding_events(self, engine: TradingEngine) -> list[tuple[int, str, float]]:
+    def funding_events(self, engine: TradingEngine) -> list[tuple[int, str, float]]:
         events: list[tuple[int, str, float]] = []
         for sym, df in self.funding.items():
             if not self.instruments[sym].is_margin_settled:
@@ -395,7 +397,7 @@ class Schedule:
         return len(self.times)
 
 
-class _Loop:
+class EventLoop:
     """The per-event loop, split out so it can run in chunks (for the progress bar)."""
 
     def __init__(

@@ -26,7 +26,7 @@ from tradewind.model.enums import (
 )
 from tradewind.model.enums import OrderStatus
 from tradewind.model.instrument import Instrument
-from tradewind.model.order import Fill, Order
+from tradewind.model.order import Fill, Order, new_client_order_id
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -133,6 +133,8 @@ class TradingEngine:
         self._on_order: Callable[[Order], None] | None = None
         self._on_fill: Callable[[Fill], None] | None = None
         self.last_tick_price: dict[str, float] = {}
+        # client order ids: process-unique by default; a live node installs a durable sequence
+        self.next_order_id: Callable[[], str] = new_client_order_id
         portfolio.mark = self.mark
 
     # --- wiring -------------------------------------------------------------------------------

@@ -17,6 +17,14 @@ class RiskLimits:
     max_position_quantity: dict[str, float] = field(default_factory=dict)
     halted: bool = False
     halted_instruments: set[str] = field(default_factory=set)
+    reduce_only: bool = False  # only orders that shrink a position pass (a softer kill switch)
+
+
+def _reduces(order: Order, position_qty: float) -> bool:
+    """The order can only shrink the position: opposite side and no larger than it."""
+    if order.side.sign * position_qty >= 0:
+        return False
+    return order.quote_quantity is None and order.quantity <= abs(position_qty) * (1 + 1e-9)
 
 
 def _limit(limits: dict[str, float], instrument: str) -> float | None:
@@ -39,6 +47,7 @@ class RiskEngine:
     def resume(self) -> None:
         self.limits.halted = False
         self.limits.halted_instruments.clear()
+        self.limits.reduce_only = False
 
     @property
     def active(self) -> bool:
@@ -47,6 +56,7 @@ class RiskEngine:
         return bool(
             lim.halted
             or lim.halted_instruments
+            or lim.reduce_only
             or lim.max_order_quantity
             or lim.max_order_notional
             or lim.max_position_quantity
@@ -67,6 +77,8 @@ class RiskEngine:
         inst = order.instrument
         if lim.halted or inst in lim.halted_instruments:
             return "trading is halted" + ("" if lim.halted else f" for {inst}")
+        if lim.reduce_only and not _reduces(order, position_qty):
+            return f"reduce-only mode: the order would not reduce the {inst} position"
         needs_price = order.quote_quantity is not None or _limit(lim.max_order_notional, inst)
         if needs_price and not (math.isfinite(price) and price > 0):
             return f"no price known yet for {inst}: cannot check the risk limits"

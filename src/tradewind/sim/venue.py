@@ -258,6 +258,28 @@ class SimulatedVenue:
             if parent is None or parent.status is not _FILLED:
                 self._held.add(order.client_order_id)
 
+    def restore(self, order: Order, parent: Order | None = None) -> None:
+        """Put an open order back in the book after a restart, as it was (no checks, no
+        events). ``parent``: its OTO parent, if any (a child waits until the parent fills)."""
+        self.book[order.instrument].append(order)
+        if order.contingency is _NONE and order.parent_id is None:
+            return
+        self._by_id[order.client_order_id] = order
+        if order.parent_id is not None:
+            self._kids.setdefault(order.parent_id, []).append(order)
+            if parent is None or parent.status is not _FILLED:
+                self._held.add(order.client_order_id)
+                if parent is not None:
+                    self._by_id.setdefault(parent.client_order_id, parent)
+
+    def counters(self) -> dict[str, int]:
+        """The numbering a restart must continue (fill ids, match sequence)."""
+        return {"fill_ids": self._fill_ids, "seq": self._seq}
+
+    def set_counters(self, counters: dict[str, int]) -> None:
+        self._fill_ids = int(counters.get("fill_ids", 0))
+        self._seq = int(counters.get("seq", 0))
+
     def _static_reject(self, order: Order, inst: Instrument) -> str | None:
         if order.quote_quantity is not None:
             return None
@@ -750,7 +772,9 @@ class SimulatedVenue:
             inst = self.instruments[symbol]
             price = prices.get(symbol, self.last_price.get(symbol, 0.0))
             side = _SELL if q > 0 else _BUY
-            order = Order(symbol, side, abs(q), tag="liquidation", ts_init=ts)
+            # numbered by the fill it makes: unique, and the same after a node restarts
+            cid = f"LIQ-{self._fill_ids + 1}"
+            order = Order(symbol, side, abs(q), tag="liquidation", ts_init=ts, client_order_id=cid)
             order.status = _SUBMITTED
             fee = self.fees.fee(inst, abs(q), price, _TAKER) + (
                 abs(q) * price * inst.multiplier * self.config.liquidation_fee

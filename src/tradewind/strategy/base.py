@@ -283,7 +283,9 @@ class Strategy(Parameterized):
                 cash = pf.account.balances.get(self.engine.instruments[sym].quote, 0.0)
                 if cash <= 0:
                     return None
-                return self.engine.submit(Order(sym, _BUY, 0.0, quote_quantity=cash))
+                return self.engine.submit(
+                    Order(sym, _BUY, 0.0, quote_quantity=cash, client_order_id=self._new_id())
+                )
         return self._order(_BUY, quantity, **kw)
 
     def sell(self, quantity: float | None = None, **kw: Any) -> Order | None:
@@ -297,7 +299,9 @@ class Strategy(Parameterized):
         if not q:
             return None
         side = _SELL if q > 0 else _BUY
-        return self._submit(Order(sym, side, abs(q), reduce_only=True))
+        return self._submit(
+            Order(sym, side, abs(q), reduce_only=True, client_order_id=self._new_id())
+        )
 
     def target_quantity(self, quantity: float, instrument: str | None = None) -> Order | None:
         """Trade the difference between the position and ``quantity`` at market."""
@@ -308,7 +312,7 @@ class Strategy(Parameterized):
         if size <= 0:
             return None
         side = _BUY if delta > 0 else _SELL
-        return self._submit(Order(sym, side, size))
+        return self._submit(Order(sym, side, size, client_order_id=self._new_id()))
 
     def target_percent(self, fraction: float, instrument: str | None = None) -> Order | None:
         """Hold ``fraction`` of equity in the instrument (negative: short) at the last price.
@@ -326,7 +330,9 @@ class Strategy(Parameterized):
             budget = min(delta_value, pf.cash(inst.quote))
             if budget <= 0:
                 return None
-            return self._submit(Order(sym, _BUY, 0.0, quote_quantity=budget))
+            return self._submit(
+                Order(sym, _BUY, 0.0, quote_quantity=budget, client_order_id=self._new_id())
+            )
         return self.target_quantity(target_value / (px * inst.multiplier), sym)
 
     def bracket(
@@ -357,6 +363,7 @@ class Strategy(Parameterized):
             trigger_price=inst.round_price(stop_loss),
             reduce_only=True,
             tag="stop_loss",
+            client_order_id=self._new_id(),
         )
         tp = Order(
             sym,
@@ -366,6 +373,7 @@ class Strategy(Parameterized):
             price=inst.round_price(take_profit),
             reduce_only=True,
             tag="take_profit",
+            client_order_id=self._new_id(),
         )
         for child, other in ((sl, tp), (tp, sl)):
             child.parent_id = entry.client_order_id
@@ -490,7 +498,21 @@ class Strategy(Parameterized):
             post_only=post_only,
             quote_quantity=quote_qty,
             tag=tag,
+            client_order_id=self._new_id(),
         )
 
     def _submit(self, order: Order) -> Order:
         return self.engine.submit(order)
+
+    def _new_id(self) -> str:
+        """The engine's next client order id (a live node numbers them durably)."""
+        return self.engine.next_order_id()
+
+    def on_save(self) -> dict[str, Any]:
+        """State a live node stores with each checkpoint and hands to ``on_load`` after a
+        restart. Indicators and positions are restored by the node; override this only for
+        state of your own (counters, flags). Must be JSON-serialisable."""
+        return {}
+
+    def on_load(self, state: dict[str, Any]) -> None:
+        """Receive what ``on_save`` returned before the restart (called after ``on_start``)."""
