@@ -626,4 +626,4 @@ def strategies(
 
 
 # research commands (optimize, walkforward, montecarlo) register themselves on ``app``
-from tradewind import cli_live, cli_research  # noqa: E402, F401  (they register commands)
+from tradewind import cli_live, cli_research, cli_serve  # noqa: E402, F401  (register commands)

@@ -126,3 +126,21 @@ def test_readme_node_example_runs_and_the_cli_kill_switch_is_audited(tmp_path: P
     bad.write_text("id: x\nstrategies: []\n")
     res = runner.invoke(app, ["run", str(bad), "--database-url", url])
     assert res.exit_code == 2 and "at least one strategy" in res.output
+
+
+def test_a_halt_set_while_the_node_was_down_applies_on_start(store: Store) -> None:
+    strategies = [StrategyConfig(id="s", strategy="sma_cross", params={"fast": 3, "slow": 8})]
+    first = _node(store, strategies)
+    first.start()
+    while not first.traders["s"].engine.portfolio.qty["BTCUSDT"]:
+        first.step()
+    first.commit()
+    with store.session() as s:  # `tradewind halt ctl --flatten` while it is down
+        s.execute(update(NodeRow).values(halt="flatten"))
+    second = _node(store, strategies)
+    second.start()
+    assert second.state == "halted" and second.halt_mode == "halted"
+    second.step()  # the flattening order fills at the next open
+    t = second.traders["s"]
+    assert t.engine.portfolio.qty["BTCUSDT"] == 0
+    assert t.engine.risk.limits.halted

@@ -179,10 +179,12 @@ class TradingNode:
         with self.store.session() as s:
             row = s.get(NodeRow, self.id)
             if row is None:
-                row = NodeRow(id=self.id, config=self.config.model_dump(mode="json"))
+                row = NodeRow(
+                    id=self.id, config=self.config.model_dump(mode="json"), halt="", halt_reason=""
+                )
                 s.add(row)
             row.status, row.started_at, row.heartbeat_at = "recovering", utcnow(), utcnow()
-            self.halt_mode = row.halt
+            stored_halt = row.halt or ""  # set while the node was down (CLI / API)
             for sc in self.config.strategies:
                 srow = s.get(StrategyRow, f"{self.id}/{sc.id}")
                 if srow is None:
@@ -215,6 +217,9 @@ class TradingNode:
             with self.store.session() as s:
                 for t in self.traders.values():
                     t.recorder.write_initial_balances(s, 0)
+        self.halt_mode = ""
+        if stored_halt:
+            self._apply_db_halt(stored_halt)  # e.g. "flatten": close positions, stay halted
         if self.discrepancies:
             self._record_discrepancies()
             self.halt_mode = "halted"
