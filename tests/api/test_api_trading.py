@@ -499,8 +499,7 @@ def test_serve_runs_api_and_demo_node_and_stops_them_cleanly_on_sigint(tmp_path:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     url = f"sqlite:///{tmp_path / 'serve.db'}"
-    # cli.py does not import cli_serve yet (the lead adds that line): load it first here
-    code = "from tradewind import cli_serve; from tradewind.cli import main; main()"
+    code = "from tradewind.cli import main; main()"
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -531,6 +530,14 @@ def test_serve_runs_api_and_demo_node_and_stops_them_cleanly_on_sigint(tmp_path:
         assert found is not None
         password = found.group(1)
         base = f"http://127.0.0.1:{port}/api/v1"
+        up_by = time.monotonic() + 30  # the banner can come before the socket listens
+        while True:
+            try:
+                httpx.get(f"{base}/health")
+                break
+            except httpx.ConnectError:
+                assert time.monotonic() < up_by, "serve never started listening"
+                time.sleep(0.05)
         token = httpx.post(f"{base}/auth/token", auth=("admin", password)).json()
         headers = {"Authorization": f"Bearer {token['access_token']}"}
         deadline = time.monotonic() + 30
