@@ -23,9 +23,9 @@ from tradewind.cli_support import out_console as _out
 from tradewind.cli_support import say, user_errors
 from tradewind.errors import ConfigError
 from tradewind.live.config import load_node_config
-from tradewind.live.node import TradingNode
+from tradewind.live.node import TradingNode, set_halt_mode
 from tradewind.store import Store, open_store
-from tradewind.store.models import AuditRow, NodeRow
+from tradewind.store.models import AuditRow
 
 _DB_HELP = "database URL (default: TRADEWIND_DATABASE_URL or sqlite:///tradewind.db)"
 
@@ -66,10 +66,8 @@ def run_node(
 def _set_halt(url: str | None, node_id: str, mode: str, reason: str, action: str) -> None:
     store = open_store(url)
     with store.session() as s:
-        row = s.get(NodeRow, node_id)
-        if row is None:
+        if not set_halt_mode(s, node_id, mode, reason):
             raise ConfigError(f"no node {node_id!r} in the database")
-        row.halt, row.halt_reason = mode, reason
         s.add(AuditRow(actor=f"cli:{getpass.getuser()}", action=action, target=f"node:{node_id}",
                        detail={"mode": mode, "reason": reason}, source="cli"))  # fmt: skip
     store.dispose()

@@ -22,7 +22,6 @@ The node adds what a backtest does not need:
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import hashlib
 import logging
 import signal
@@ -33,12 +32,13 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from tradewind.backtest.runner import Backtest, BacktestConfig, EventLoop
 from tradewind.engine.core import TradingEngine
 from tradewind.errors import ConfigError
 from tradewind.live.config import NodeConfig, StrategyConfig
-from tradewind.live.recorder import Recorder, load_checkpoint
+from tradewind.live.recorder import Recorder, load_checkpoint, order_seq
 from tradewind.live.recovery import Discrepancy, close_stale_intents, restore_trader
 from tradewind.model.enums import OrderSide
 from tradewind.model.order import Order
@@ -49,6 +49,16 @@ from tradewind.store.models import AuditRow, DiscrepancyRow, NodeRow, StrategyRo
 log = logging.getLogger("tradewind.live")
 
 Listener = Callable[[str, Any], None]
+
+
+def set_halt_mode(s: Session, node_id: str, mode: str, reason: str) -> bool:
+    """Store a node's kill-switch mode ("", "halted", "reduce_only", "flatten"); a running node
+    applies it at its next commit, a stopped one when it starts. False: no such node."""
+    row = s.get(NodeRow, node_id)
+    if row is None:
+        return False
+    row.halt, row.halt_reason = mode, reason
+    return True
 
 
 def order_prefix(node_id: str, strategy_id: str) -> str:
@@ -80,11 +90,7 @@ class Trader:
         return f"{self.prefix}{self.seq}"
 
     def seq_of(self, cid: str) -> int:
-        if cid.startswith(self.prefix):
-            tail = cid[len(self.prefix) :]
-            if tail.isdigit():
-                return int(tail)
-        return 0  # venue-originated (liquidation)
+        return order_seq(self.prefix, cid)
 
 
 @dataclass
@@ -153,8 +159,8 @@ class TradingNode:
         schedule = bt.schedule(engine)
         loop = EventLoop(engine, venue, bt.strategy, schedule, bt.funding_events(engine))
         prefix = order_prefix(self.id, sc.id)
-        trader = Trader(sc, bt, engine, venue, loop, None, prefix)  # type: ignore[arg-type]
-        trader.recorder = Recorder(self.store, self.id, sc.id, v.name, engine, trader.seq_of)
+        recorder = Recorder(self.store, self.id, sc.id, v.name, engine, prefix)
+        trader = Trader(sc, bt, engine, venue, loop, recorder, prefix)
         engine.next_order_id = trader.next_id
         return trader
 
@@ -390,9 +396,7 @@ class TradingNode:
 
     def _persist_halt(self, mode: str, reason: str) -> None:
         with self.store.session() as s:
-            row = s.get(NodeRow, self.id)
-            if row is not None:
-                row.halt, row.halt_reason = mode, reason
+            set_halt_mode(s, self.id, mode, reason)
 
     def _set_status(self, status: str) -> None:
         with self.store.session() as s:
@@ -500,7 +504,3 @@ def _load_data(config: NodeConfig) -> dict[str, pd.DataFrame]:
             out[sym] = df[mask].reset_index(drop=True)
         frames = out
     return frames
-
-
-def utc(ts: int) -> dt.datetime:
-    return dt.datetime.fromtimestamp(ts / 1e9, tz=dt.UTC)

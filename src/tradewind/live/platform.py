@@ -53,7 +53,7 @@ from tradewind.backtest.trades import round_trips
 from tradewind.engine.core import Feed
 from tradewind.errors import ConfigError, OrderRejected, TradewindError
 from tradewind.live.config import NodeConfig, StrategyConfig
-from tradewind.live.node import Trader, TradingNode
+from tradewind.live.node import Trader, TradingNode, set_halt_mode
 from tradewind.model.enums import OrderSide, OrderStatus, OrderType, TimeInForce
 from tradewind.model.order import Fill, Order
 from tradewind.store import Store
@@ -260,7 +260,6 @@ def position_data(node_id: str, t: Trader, instrument: str) -> dict[str, Any]:
     pos = pf.positions[instrument]
     qty = pf.qty[instrument]
     mark = t.engine.mark(instrument)
-    mult = t.engine.instruments[instrument].multiplier
     avg = pos.avg_price if qty else 0.0
     return _clean_dict(
         {
@@ -270,7 +269,7 @@ def position_data(node_id: str, t: Trader, instrument: str) -> dict[str, Any]:
             "quantity": qty,
             "avg_price": avg,
             "mark": mark,
-            "unrealized_pnl": (mark - avg) * qty * mult if qty else 0.0,
+            "unrealized_pnl": pos.unrealized_pnl(mark) if qty else 0.0,
             "realized_pnl": pos.realized_pnl,
         }
     )
@@ -794,10 +793,8 @@ class Platform:
 
     def _store_halt(self, node_id: str, mode: str, reason: str) -> None:
         with self.store.session() as s:
-            row = s.get(NodeRow, node_id)
-            if row is None:
+            if not set_halt_mode(s, node_id, mode, reason):  # applied when the node starts
                 raise NotFoundError(f"no node {node_id!r} in the database")
-            row.halt, row.halt_reason = mode, reason  # a node applies it when it starts
 
     # --- in-memory reads ----------------------------------------------------------------------
 

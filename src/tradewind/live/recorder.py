@@ -10,11 +10,10 @@ database holds the state as of one consistent moment, never half of a bar.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from tradewind.engine.core import TradingEngine
@@ -73,7 +72,7 @@ class Recorder:
     strategy_id: str
     venue: str
     engine: TradingEngine
-    seq_of: Callable[[str], int]  # client order id -> the node's sequence number
+    prefix: str  # of this trader's client order ids (they carry the node's sequence number)
     _dirty: dict[str, Order] = field(default_factory=dict)
     _events: list[tuple[str, str, int, str, float]] = field(default_factory=list)
     _fills: list[Fill] = field(default_factory=list)
@@ -121,7 +120,7 @@ class Recorder:
         cid = order.client_order_id
         values = order_values(order)
         with self.store.session() as s:
-            if cid in self._known or s.get(OrderRow, cid) is not None:
+            if cid in self._known:  # every row of this trader is known since its restore
                 s.execute(update(OrderRow).where(OrderRow.client_order_id == cid).values(values))
             else:
                 s.add(OrderRow(client_order_id=cid, **self._identity(cid), **values))
@@ -135,7 +134,7 @@ class Recorder:
             "node_id": self.node_id,
             "strategy_id": self.strategy_id,
             "venue": self.venue,
-            "seq": self.seq_of(cid),
+            "seq": order_seq(self.prefix, cid),
         }
 
     def snapshot_equity(self, ts: int) -> None:
@@ -221,5 +220,11 @@ class Recorder:
 
 
 def load_checkpoint(s: Session, node_id: str) -> dict[str, Any]:
-    row = s.execute(select(NodeRow).where(NodeRow.id == node_id)).scalar_one_or_none()
+    row = s.get(NodeRow, node_id)
     return dict(row.checkpoint) if row is not None and row.checkpoint else {}
+
+
+def order_seq(prefix: str, cid: str) -> int:
+    """The node's sequence number in a client order id (0: venue-originated, e.g. liquidation)."""
+    tail = cid[len(prefix) :] if cid.startswith(prefix) else ""
+    return int(tail) if tail.isdigit() else 0

@@ -105,8 +105,7 @@ def restore_trader(
         t.venue.set_counters(state["venue"])
     if state.get("strategy"):
         t.backtest.strategy.on_load(state["strategy"])
-    feed = t.engine.exec_feed[t.engine.feed(next(iter(t.engine.instruments))).instrument]
-    feed.cursor = cursor
+    t.engine.feed(next(iter(t.engine.instruments))).cursor = cursor  # marks read the restored bar
     key = (OrderRow.node_id == node_id, OrderRow.strategy_id == t.id)
     with store.session() as s:
         rows = list(s.scalars(select(OrderRow).where(*key).order_by(OrderRow.seq)))
@@ -151,7 +150,7 @@ def restore_trader(
             parent = orders.get(o.parent_id) if o.parent_id else None
             t.venue.restore(o, parent)
     t.recorder.stale = stale
-    return _reconcile(t, positions, balances, orders, len(fills))
+    return _reconcile(t, positions, balances, len(fills))
 
 
 def close_stale_intents(store: Store, t: Trader) -> None:
@@ -176,7 +175,6 @@ def _reconcile(
     t: Trader,
     positions: dict[str, PositionRow],
     balances: dict[str, float],
-    orders: dict[str, Order],
     n_fills: int,
 ) -> list[Discrepancy]:
     """Compare the rebuilt account with the stored snapshots and the venue's view."""
@@ -199,10 +197,9 @@ def _reconcile(
         out.append(Discrepancy(venue, "fill", {"venue_fills": counters["fill_ids"],
                                                "stored_fills": n_fills}))  # fmt: skip
     on_venue = {o.client_order_id for book in t.venue.book.values() for o in book}
-    ours = {cid for cid, o in t.engine.oms.open.items()}
+    ours = set(t.engine.oms.open)
     for cid in sorted(on_venue ^ ours):
         out.append(Discrepancy(venue, "order", {"client_order_id": cid,
                                                 "at_venue": cid in on_venue,
                                                 "in_store": cid in ours}))  # fmt: skip
-    del orders
     return out
