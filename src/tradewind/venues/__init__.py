@@ -1,0 +1,1 @@
+"""Venue adapters: each folder speaks one venue's protocol and implements ``VenueClient``."""
