@@ -1,4 +1,4 @@
-# Tradewind — the two set-up commands are `make demo` (main job) and `make test` (tests).
+# Tradewind — the two set-up commands are `make serve` (main job) and `make test` (tests).
 # Both install what they need first: uv (from PyPI, if missing) and the locked dependencies.
 
 UV := $(shell command -v uv 2>/dev/null)
@@ -7,7 +7,7 @@ UV := python3 -m uv
 endif
 RUN = $(UV) run --frozen
 
-.PHONY: setup demo test lint typecheck check bench bench-peers clean
+.PHONY: setup serve demo test lint typecheck check bench bench-peers clean
 
 .venv/.synced: pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet --user uv \
@@ -18,7 +18,10 @@ RUN = $(UV) run --frozen
 
 setup: .venv/.synced  ## install the locked dependencies into .venv
 
-demo: setup  ## main job: backtest a built-in strategy on bundled real data, write out/
+serve: setup  ## main job: API + a paper node replaying bundled real data (Ctrl+C stops)
+	$(RUN) tradewind serve
+
+demo: setup  ## one-shot backtest of a built-in strategy on bundled real data, write out/
 	$(RUN) tradewind demo --out out
 
 test: setup  ## the test suite

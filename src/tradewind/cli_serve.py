@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import gc
 import signal
+import socket
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -31,6 +32,7 @@ from tradewind.api.ws import install_websocket, redact_query_tokens
 from tradewind.cli import app
 from tradewind.cli_support import out_console as _out
 from tradewind.cli_support import say, user_errors
+from tradewind.errors import ConfigError
 from tradewind.live.config import NodeConfig, StrategyConfig, load_node_config
 from tradewind.live.platform import Platform
 from tradewind.store import Store, open_store
@@ -67,9 +69,22 @@ def build_app(
 
 
 class ApiServer(uvicorn.Server):
-    """uvicorn's server, except that after SIGINT/SIGTERM it does not raise the signal again
-    once it has stopped (uvicorn does, which would kill the process before the nodes have
-    stopped and committed their state)."""
+    """uvicorn's server, except that
+
+    * after SIGINT/SIGTERM it does not raise the signal again once it has stopped (uvicorn
+      does, which would kill the process before the nodes have stopped and committed state);
+    * ``on_started`` runs once the sockets accept connections (so a banner that says "API on
+      ..." is true when it is printed).
+    """
+
+    def __init__(self, config: uvicorn.Config, on_started: Callable[[], None] | None = None):
+        super().__init__(config)
+        self.on_started = on_started
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started and self.on_started is not None:
+            self.on_started()
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -83,6 +98,18 @@ class ApiServer(uvicorn.Server):
         finally:
             for sig, handler in original.items():
                 signal.signal(sig, handler)
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before anything starts: a taken port is a clear error
+    naming the address, not a log line from inside uvicorn."""
+    try:
+        return socket.create_server((host, port), backlog=2048)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc} "
+            "(choose another with --port, or stop what uses it)"
+        ) from exc
 
 
 def server_config(api: FastAPI, host: str, port: int) -> uvicorn.Config:
@@ -111,7 +138,7 @@ async def serve_until_stopped(
     server: uvicorn.Server,
     platform: Platform,
     node_ids: Sequence[str],
-    on_started: Callable[[], None] | None = None,
+    sockets: list[socket.socket] | None = None,
 ) -> None:
     """Start the nodes, serve until SIGINT/SIGTERM (uvicorn's handlers), then stop the nodes
     (each after its current bar, state committed) and the backtest worker."""
@@ -122,9 +149,7 @@ async def serve_until_stopped(
         # pauses, a lower p99 latency)
         gc.collect()
         gc.freeze()
-        if on_started is not None:
-            on_started()
-        await server.serve()
+        await server.serve(sockets=sockets)
     finally:
         await platform.close()
 
@@ -174,6 +199,8 @@ def serve(
             else (load_node_config(config) if config is not None else demo_node_config())
         )
         url = database_url or (node_config.database_url if node_config is not None else None)
+        sock = listen(host, port)  # before the admin is created: its password is shown once
+        port = sock.getsockname()[1]  # the real one when --port 0
         store = open_store(url)
         settings = ApiSettings()
         password = ensure_admin(store, settings)
@@ -185,7 +212,6 @@ def serve(
         if node_config is not None:
             platform.add_node(node_config)
             node_ids.append(node_config.id)
-        server = ApiServer(server_config(build_app(store, settings, platform), host, port))
         out = _out()
         if password is not None:
             name = settings.admin_user or "admin"
@@ -199,5 +225,6 @@ def serve(
                 f"(WebSocket ws://{host}:{port}/api/v1/ws); Ctrl+C stops",
             )
 
-        run_loop(serve_until_stopped(server, platform, node_ids, started))
+        server = ApiServer(server_config(build_app(store, settings, platform), host, port), started)
+        run_loop(serve_until_stopped(server, platform, node_ids, [sock]))
         store.dispose()

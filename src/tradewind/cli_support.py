@@ -81,8 +81,11 @@ def user_errors() -> Iterator[None]:
 
 
 def say(console: Console, text: str, style: str | None = None) -> None:
-    """Print plain text (no markup interpretation, no hard wrapping)."""
+    """Print plain text (no markup interpretation, no hard wrapping), flushed at once: a long
+    running command's messages (``serve``'s one-time password) must reach a log file or pipe
+    when they are said, not when the process ends."""
     console.print(text, style=style, markup=False, soft_wrap=True)
+    console.file.flush()
 
 
 def parse_time(value: str, option: str) -> pd.Timestamp:

@@ -8,6 +8,7 @@ import json
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
@@ -17,6 +18,8 @@ from fastapi import APIRouter, Depends
 from fastapi.testclient import TestClient
 
 from tradewind.api import ApiSettings, Principal, accounts, configure_logging, create_app, require
+from tradewind.api.routes_trading import routers as trading_routers
+from tradewind.live.platform import Platform
 from tradewind.store import Store
 
 JWT_SECRET = "test-secret-" + "x" * 40
@@ -153,11 +156,13 @@ def widgets_router() -> APIRouter:
 
 
 @pytest.fixture
-def make_api() -> Iterator[Callable[..., Api]]:
+def make_api(tmp_path: Path) -> Iterator[Callable[..., Api]]:
     """``make_api(url, **settings)``: users root/tom/vic (admin/trader/viewer) on a migrated
-    store at ``url`` and a client on a fresh app with the widgets router."""
+    store at ``url`` and a client on a fresh app as ``serve`` builds it (every trading router,
+    a platform without nodes) plus the widgets router."""
     stores: list[Store] = []
     clients: list[TestClient] = []
+    platforms: list[Platform] = []
 
     def make(url: str, *, users: bool = True, routers: tuple[APIRouter, ...] = (),
              **overrides: Any) -> Api:  # fmt: skip
@@ -165,8 +170,10 @@ def make_api() -> Iterator[Callable[..., Api]]:
         stores.append(store)
         if users:
             add_users(store)
-        app = create_app(store, settings(**overrides),
-                         extra_routers=(widgets_router(), *routers))  # fmt: skip
+        platform = Platform(store, reports_dir=tmp_path / f"reports{len(platforms)}")
+        platforms.append(platform)
+        extra = (widgets_router(), *trading_routers(), *routers)
+        app = create_app(store, settings(**overrides), platform=platform, extra_routers=extra)
         client = TestClient(app, raise_server_exceptions=False)
         clients.append(client)
         return Api(client, store)
@@ -174,5 +181,7 @@ def make_api() -> Iterator[Callable[..., Api]]:
     yield make
     for client in clients:
         client.close()
+    for platform in platforms:
+        platform.close_jobs()
     for store in stores:
         store.dispose()

@@ -110,7 +110,10 @@ def test_every_operation_refuses_bad_credentials(make_api: MakeApi, db_url: str)
     }
     spec = api.app.openapi()
     walked = operations(spec)
-    assert ("post", "/api/v1/widgets") in {(m, p) for m, p, _ in walked}  # the lead's router
+    paths = {(m, p) for m, p, _ in walked}
+    assert ("post", "/api/v1/widgets") in paths  # a router added without a guard of its own
+    assert {("post", "/api/v1/orders"), ("get", "/api/v1/portfolio"),
+            ("post", "/api/v1/risk/halt"), ("post", "/api/v1/backtests")} <= paths  # fmt: skip
     checked = 0
     for method, path, op in walked:
         if (method, path) in PUBLIC:
@@ -125,7 +128,7 @@ def test_every_operation_refuses_bad_credentials(make_api: MakeApi, db_url: str)
             r = send(api, method, path, op, {"X-API-Key": viewer})
             assert_error(r, 403, f"viewer key: {method} {path}")
             checked += 1
-    assert checked > 8 * 12
+    assert checked > 8 * 35
 
 
 def test_walk_positive_control_and_scope_table(make_api: MakeApi, db_url: str) -> None:
@@ -136,7 +139,16 @@ def test_walk_positive_control_and_scope_table(make_api: MakeApi, db_url: str) -
     expected_admin = {("get", "/api/v1/users"), ("post", "/api/v1/users"),
                       ("patch", "/api/v1/users/{username}"), ("get", "/api/v1/audit"),
                       ("get", "/api/v1/widgets/report")}  # fmt: skip
-    expected_trade = {("post", "/api/v1/widgets"), ("delete", "/api/v1/widgets/{widget_id}")}
+    # changing what trades needs "trade"; lifting a halt needs an admin as well
+    expected_trade = {("post", "/api/v1/widgets"), ("delete", "/api/v1/widgets/{widget_id}"),
+                      ("post", "/api/v1/orders"), ("delete", "/api/v1/orders/{client_order_id}"),
+                      ("post", "/api/v1/nodes/{node_id}/start"),
+                      ("post", "/api/v1/nodes/{node_id}/stop"), ("post", "/api/v1/strategies"),
+                      ("patch", "/api/v1/strategies/{node_id}/{strategy_id}"),
+                      ("post", "/api/v1/strategies/{node_id}/{strategy_id}/start"),
+                      ("post", "/api/v1/strategies/{node_id}/{strategy_id}/stop"),
+                      ("post", "/api/v1/risk/halt"), ("post", "/api/v1/backtests")}  # fmt: skip
+    admin_and_trade = {("post", "/api/v1/risk/resume")}
     own_credential = {("post", "/api/v1/auth/token"), ("post", "/api/v1/auth/refresh")}
     for method, path, op in operations(spec):
         scopes = op.get("x-required-scopes")
@@ -147,6 +159,8 @@ def test_walk_positive_control_and_scope_table(make_api: MakeApi, db_url: str) -
             assert scopes == (["admin", "read"] if "widgets" in path else ["admin"]), path
         elif (method, path) in expected_trade:
             assert scopes == ["trade"], (method, path)
+        elif (method, path) in admin_and_trade:
+            assert scopes == ["admin", "trade"], (method, path)
         else:
             assert scopes == ["read"], (method, path)
         if (method, path) not in PUBLIC | own_credential:

@@ -25,6 +25,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -450,6 +451,7 @@ def test_schemathesis_on_the_trading_routes(
         status_code_conformance,
         content_type_conformance,
         response_schema_conformance,
+        response_headers_conformance,
     ]
     failures: list[str] = []
     seen = 0
@@ -530,14 +532,7 @@ def test_serve_runs_api_and_demo_node_and_stops_them_cleanly_on_sigint(tmp_path:
         assert found is not None
         password = found.group(1)
         base = f"http://127.0.0.1:{port}/api/v1"
-        up_by = time.monotonic() + 30  # the banner can come before the socket listens
-        while True:
-            try:
-                httpx.get(f"{base}/health")
-                break
-            except httpx.ConnectError:
-                assert time.monotonic() < up_by, "serve never started listening"
-                time.sleep(0.05)
+        assert httpx.get(f"{base}/health").status_code == 200  # the banner means "listening"
         token = httpx.post(f"{base}/auth/token", auth=("admin", password)).json()
         headers = {"Authorization": f"Bearer {token['access_token']}"}
         deadline = time.monotonic() + 30
@@ -565,3 +560,27 @@ def test_serve_runs_api_and_demo_node_and_stops_them_cleanly_on_sigint(tmp_path:
         assert row is not None and row.status == "stopped"
         assert row.checkpoint["cursor"] >= 5
     store.dispose()
+
+
+def test_serve_on_a_taken_port_says_so_and_creates_no_admin(tmp_path: Path) -> None:
+    """A port in use is a clear error naming the address, before the one-time password is
+    made (a password printed by a server that then failed to start would be lost)."""
+    import socket
+
+    from typer.testing import CliRunner
+
+    from tradewind.cli import app
+
+    db = tmp_path / "taken.db"
+    url = f"sqlite:///{db}"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(
+            app, ["serve", "--port", str(port), "--database-url", url, "--no-node"]
+        )
+    assert result.exit_code != 0
+    assert f"cannot listen on 127.0.0.1:{port}" in result.output
+    assert "password" not in result.output
+    assert not db.exists()  # nothing was written: no database, no admin
