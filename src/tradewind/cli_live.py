@@ -23,6 +23,7 @@ from tradewind.cli_support import out_console as _out
 from tradewind.cli_support import say, user_errors
 from tradewind.errors import ConfigError
 from tradewind.live.config import load_node_config
+from tradewind.live.live_node import LiveNode
 from tradewind.live.node import TradingNode, set_halt_mode
 from tradewind.store import Store, open_store
 from tradewind.store.models import AuditRow
@@ -44,13 +45,13 @@ def run_node(
         bool, typer.Option("--json", help="print the final status as JSON")
     ] = False,
 ) -> None:
-    """Start a trading node: restore its state, reconcile, and trade the replayed feed on the
-    paper venue until the data ends or SIGINT/SIGTERM (open orders cancelled or kept, as the
-    config's ``on_stop`` says)."""
+    """Start a trading node: restore its state, reconcile, and trade — the replayed feed on the
+    paper venue until the data ends, or a real venue (``venue.kind`` ccxt) — until
+    SIGINT/SIGTERM (open orders cancelled or kept, as the config's ``on_stop`` says)."""
     with user_errors():
         cfg = load_node_config(config)
         store = open_store(database_url or cfg.database_url)
-        node = TradingNode(cfg, store)
+        node = TradingNode(cfg, store) if cfg.venue.kind == "paper" else LiveNode(cfg, store)
         status = asyncio.run(node.run(install_signals=True))
         store.dispose()
     if json_out:

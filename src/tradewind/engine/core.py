@@ -69,7 +69,7 @@ class Feed:
     Everything a strategy reads goes through it, which is what makes look-ahead impossible.
     """
 
-    __slots__ = ("arrays", "cursor", "instrument", "tf_ns", "timeframe")
+    __slots__ = ("_buffers", "arrays", "cursor", "instrument", "tf_ns", "timeframe")
 
     def __init__(
         self, instrument: str, timeframe: str, tf_ns: int, arrays: dict[str, NDArray[Any]]
@@ -82,6 +82,7 @@ class Feed:
             arr.flags.writeable = False  # strategies get views; history is immutable
         self.arrays = arrays  # "ts" (int64 ns, bar open) and the OHLCV float64 columns
         self.cursor = -1
+        self._buffers: dict[str, NDArray[Any]] | None = None  # live feeds: see ``append``
 
     def __len__(self) -> int:
         return len(self.arrays["ts"])
@@ -92,6 +93,29 @@ class Feed:
         if arr is None:
             raise ConfigError(f"no field {field!r}; bars have ts, {', '.join(FIELDS)}")
         return arr[: self.cursor + 1]
+
+    def append(self, ts: int, values: dict[str, float]) -> None:
+        """Add one closed bar at the end (live feeds). The columns grow in place inside a
+        buffer of doubling capacity; ``arrays`` stay read-only views of the filled part, so
+        what a strategy already holds keeps its values."""
+        n = len(self)
+        buffers = self._buffers
+        if buffers is None or n >= len(buffers["ts"]):
+            cap = max(64, 2 * n)
+            grown = {}
+            for k, arr in self.arrays.items():
+                buf = np.empty(cap, dtype=arr.dtype)
+                buf[:n] = arr
+                grown[k] = buf
+            buffers = self._buffers = grown
+        for k, buf in buffers.items():
+            buf[n] = ts if k == "ts" else values.get(k, np.nan)
+        arrays = {}
+        for k, buf in buffers.items():
+            view = buf[: n + 1]
+            view.flags.writeable = False
+            arrays[k] = view
+        self.arrays = arrays
 
     def last(self, field: str = "close") -> float:
         if self.cursor < 0:

@@ -58,6 +58,52 @@ class VenueConfig(_Model):
     fill_at_close: bool = False
 
 
+class LiveVenueConfig(_Model):
+    """What every real venue shares: the market traded, its bar timeframe, the warm-up."""
+
+    name: str = ""  # how orders and fills are labelled in the store (default: the venue's)
+    symbol: str  # the venue's symbol, e.g. BTC/USDT (ccxt) or SOL/USDC (Solana)
+    timeframe: str = "1m"
+    warmup: Annotated[int, Field(ge=0, le=100_000)] = 500  # history bars (no trading on them)
+    reconcile_every: Annotated[float, Field(gt=0)] = 30.0  # seconds between venue checks
+
+
+class CcxtVenueConfig(LiveVenueConfig):
+    """A centralized exchange through ccxt. Keys come from environment variables (never from
+    this file): ``api_key_env`` / ``secret_env`` name them."""
+
+    kind: Literal["ccxt"]
+    exchange: str = "binance"
+    market: Literal["spot", "swap"] = "spot"
+    api_key_env: str = "TRADEWIND_CCXT_API_KEY"
+    secret_env: str = "TRADEWIND_CCXT_SECRET"
+    urls: dict[str, str] = Field(default_factory=dict)  # ccxt urls['api'] overrides (mirrors)
+    poll_interval: Annotated[float, Field(gt=0)] = 2.0
+
+
+class SolanaNodeVenueConfig(LiveVenueConfig):
+    """SPL tokens swapped through Jupiter. The keypair comes from the environment variable
+    ``keypair_env`` names (the secret, or a path to a solana-keygen JSON file); never logged."""
+
+    kind: Literal["solana"]
+    rpc_url: str = "https://api.mainnet-beta.solana.com"
+    jupiter_url: str = "https://api.jup.ag"
+    jupiter_api_key_env: str = "TRADEWIND_JUPITER_API_KEY"  # optional (keyless has low limits)
+    keypair_env: str = "TRADEWIND_SOLANA_KEYPAIR"
+    tokens: dict[str, str]  # symbol -> mint, e.g. {SOL: So111...112, USDC: EPjF...t1v}
+    mode: Literal["execute", "swap", "build"] = "execute"
+    slippage_bps: Annotated[int, Field(ge=0, le=10_000)] = 50
+    sol_reserve_lamports: Annotated[int, Field(ge=0)] = 10_000_000
+    max_priority_lamports: Annotated[int, Field(ge=0)] = 1_000_000
+    price_poll_seconds: Annotated[float, Field(gt=0)] = 5.0
+
+
+AnyVenueConfig = Annotated[
+    VenueConfig | CcxtVenueConfig | SolanaNodeVenueConfig,
+    Field(discriminator="kind"),
+]
+
+
 class NodeConfig(_Model):
     id: str = "paper-1"
     database_url: str | None = None  # None: TRADEWIND_DATABASE_URL or sqlite:///tradewind.db
@@ -69,7 +115,7 @@ class NodeConfig(_Model):
         0.0  # replay speed: 0 = as fast as possible, 1 = real time
     )
     strategies: list[StrategyConfig] = Field(default_factory=lambda: [StrategyConfig()])
-    venue: VenueConfig = Field(default_factory=VenueConfig)
+    venue: AnyVenueConfig = Field(default_factory=VenueConfig)
     cash: Annotated[float, Field(gt=0)] = 10_000.0
     on_stop: Literal["cancel", "keep"] = "cancel"
     flatten_on_stop: bool = False

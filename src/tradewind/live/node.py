@@ -37,9 +37,10 @@ from sqlalchemy.orm import Session
 from tradewind.backtest.runner import Backtest, BacktestConfig, EventLoop
 from tradewind.engine.core import TradingEngine
 from tradewind.errors import ConfigError
-from tradewind.live.config import NodeConfig, StrategyConfig
+from tradewind.live.config import NodeConfig, StrategyConfig, VenueConfig
 from tradewind.live.recorder import Recorder, load_checkpoint, order_seq
 from tradewind.live.recovery import Discrepancy, close_stale_intents, restore_trader
+from tradewind.live.venue_link import VenueLink
 from tradewind.model.enums import OrderSide
 from tradewind.model.order import Order
 from tradewind.sim.venue import SimulatedVenue
@@ -74,8 +75,8 @@ class Trader:
     config: StrategyConfig
     backtest: Backtest
     engine: TradingEngine
-    venue: SimulatedVenue
-    loop: EventLoop
+    venue: SimulatedVenue | VenueLink
+    loop: EventLoop | None  # the replay's bar loop (None on a live venue)
     recorder: Recorder
     prefix: str
     seq: int = 0
@@ -142,8 +143,17 @@ class TradingNode:
 
     # --- construction -------------------------------------------------------------------------
 
+    @property
+    def stage(self) -> str:
+        return "paper"
+
+    @property
+    def venue_name(self) -> str:
+        return self.config.venue.name
+
     def _make_trader(self, sc: StrategyConfig) -> Trader:
         v = self.config.venue
+        assert isinstance(v, VenueConfig)  # the paper venue (LiveNode builds its own traders)
         bt = Backtest(
             self.frames,
             sc.strategy,
@@ -159,7 +169,7 @@ class TradingNode:
         schedule = bt.schedule(engine)
         loop = EventLoop(engine, venue, bt.strategy, schedule, bt.funding_events(engine))
         prefix = order_prefix(self.id, sc.id)
-        recorder = Recorder(self.store, self.id, sc.id, v.name, engine, prefix)
+        recorder = Recorder(self.store, self.id, sc.id, self.venue_name, engine, prefix)
         trader = Trader(sc, bt, engine, venue, loop, recorder, prefix)
         engine.next_order_id = trader.next_id
         return trader
@@ -181,6 +191,12 @@ class TradingNode:
 
     def start(self) -> None:
         """Register the node, restore every trader from the store, reconcile. Synchronous."""
+        stored_halt = self._register()
+        self._restore()
+        self._open(stored_halt)
+
+    def _register(self) -> str:
+        """The node's and its strategies' rows; returns a halt mode stored while it was down."""
         self.state = "recovering"
         with self.store.session() as s:
             row = s.get(NodeRow, self.id)
@@ -201,14 +217,18 @@ class TradingNode:
                             strategy=sc.strategy,
                             params=dict(sc.params),
                             code_hash=_code_hash(self.traders[sc.id]),
-                            stage="paper",
+                            stage=self.stage,
                             status="running",
-                            venue=self.config.venue.name,
+                            venue=self.venue_name,
                             instruments=[self.symbol],
                         )
                     )
                 else:
                     srow.status = "running"
+        return stored_halt
+
+    def _restore(self, *, live: bool = False) -> dict[str, Any]:
+        """Rebuild every trader from the store (see ``recovery``); returns the checkpoint."""
         with self.store.session() as s:
             checkpoint = load_checkpoint(s, self.id)
         self.cursor = int(checkpoint.get("cursor", -1))
@@ -218,11 +238,18 @@ class TradingNode:
             t.backtest.strategy.on_start()
             t.recorder.attach()
             state = checkpoint.get("traders", {}).get(t.id, {})
-            self.discrepancies += restore_trader(self.store, self.id, t, state, self.cursor)
+            feed_cursor = len(t.engine.exec_feed[self.symbol]) - 1 if live else self.cursor
+            self.discrepancies += restore_trader(
+                self.store, self.id, t, state, feed_cursor, live=live
+            )
         if self.cursor < 0:
             with self.store.session() as s:
                 for t in self.traders.values():
                     t.recorder.write_initial_balances(s, 0)
+        return checkpoint
+
+    def _open(self, stored_halt: str) -> None:
+        """Apply the kill switch and any discrepancy (halted), then mark the node running."""
         self.halt_mode = ""
         if stored_halt:
             self._apply_db_halt(stored_halt)  # e.g. "flatten": close positions, stay halted
@@ -270,6 +297,7 @@ class TradingNode:
         i = self.cursor + 1
         active = False
         for t in self.traders.values():
+            assert t.loop is not None
             t.loop.run(i, i + 1)
             t.recorder.snapshot_equity(int(t.engine.clock.now()))
             active = active or t.recorder.pending
@@ -317,7 +345,7 @@ class TradingNode:
                 if self.config.on_stop == "cancel":
                     t.backtest.strategy.cancel_all()
                 if self.config.flatten_on_stop:
-                    _flatten(t)
+                    flatten_positions(t)
             self.commit()
         for t in self.traders.values():
             t.backtest.strategy.on_stop()
@@ -344,7 +372,7 @@ class TradingNode:
             if not reduce_only:
                 t.backtest.strategy.cancel_all()
             if flatten:
-                _flatten(t)
+                flatten_positions(t)
             _risk_mode(t, mode)
         if strategy is None:
             self.halt_mode = mode
@@ -454,7 +482,7 @@ def _risk_mode(t: Trader, mode: str) -> None:
     lim.reduce_only = mode == "reduce_only"
 
 
-def _flatten(t: Trader) -> None:
+def flatten_positions(t: Trader) -> None:
     """Close every position with a reduce-only market order (allowed even when halted)."""
     lim = t.engine.risk.limits
     was = lim.halted

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 
+from tradewind.live.venue_link import VenueLink
 from tradewind.model.enums import (
     ContingencyType,
     LiquiditySide,
@@ -80,7 +81,7 @@ def order_from_row(r: OrderRow) -> Order:
 
 def fill_from_row(r: FillRow) -> Fill:
     return Fill(
-        int(r.fill_id),
+        int(r.fill_id) if r.fill_id.isdigit() else r.fill_id,
         r.client_order_id,
         r.instrument,
         OrderSide(r.side),
@@ -95,10 +96,14 @@ def fill_from_row(r: FillRow) -> Fill:
 
 
 def restore_trader(
-    store: Store, node_id: str, t: Trader, state: dict[str, Any], cursor: int
+    store: Store, node_id: str, t: Trader, state: dict[str, Any], cursor: int, *, live: bool = False
 ) -> list[Discrepancy]:
     """Load ``t``'s orders and fills, put its open orders back on the venue; the differences
-    between the rebuilt state and the stored snapshots."""
+    between the rebuilt state and the stored snapshots.
+
+    ``live``: a real venue, where nothing is replayed. An intent committed after the checkpoint
+    may have reached the venue, so it is kept open (SUBMITTED) for the venue reconciliation to
+    settle, and order numbering continues after the highest number ever stored."""
     seq = int(state.get("seq", 0))
     t.seq = seq
     if state.get("venue"):
@@ -135,13 +140,17 @@ def restore_trader(
     pf = t.engine.portfolio
     for fr in fills:
         pf.apply_fill(fill_from_row(fr))
+    if isinstance(t.venue, VenueLink):
+        t.venue.fill_ids.update(fr.fill_id for fr in fills)
     t.recorder.know({r.client_order_id for r in rows})
     orders = {r.client_order_id: order_from_row(r) for r in rows}
     stale: set[str] = set()
     oms = t.engine.oms
+    if live:
+        t.seq = max([seq, *(r.seq for r in rows)])
     for r in rows:
         o = orders[r.client_order_id]
-        if r.seq > seq and t.seq_of(r.client_order_id) > 0:
+        if not live and r.seq > seq and t.seq_of(r.client_order_id) > 0:
             stale.add(r.client_order_id)  # an unconfirmed intent of the interrupted bar
             continue
         oms.orders[o.client_order_id] = o
@@ -150,6 +159,8 @@ def restore_trader(
             parent = orders.get(o.parent_id) if o.parent_id else None
             t.venue.restore(o, parent)
     t.recorder.stale = stale
+    if live:
+        return _reconcile_stored(t, positions, balances)
     return _reconcile(t, positions, balances, len(fills))
 
 
@@ -171,13 +182,10 @@ def _close(a: float, b: float) -> bool:
     return abs(a - b) <= _REL * max(1.0, abs(a), abs(b))
 
 
-def _reconcile(
-    t: Trader,
-    positions: dict[str, PositionRow],
-    balances: dict[str, float],
-    n_fills: int,
+def _reconcile_stored(
+    t: Trader, positions: dict[str, PositionRow], balances: dict[str, float]
 ) -> list[Discrepancy]:
-    """Compare the rebuilt account with the stored snapshots and the venue's view."""
+    """The account rebuilt from the fills against the stored position and balance snapshots."""
     out: list[Discrepancy] = []
     venue = t.recorder.venue
     pf = t.engine.portfolio
@@ -192,6 +200,19 @@ def _reconcile(
             if stored_b is None or not _close(total, stored_b):
                 out.append(Discrepancy(venue, "balance", {"currency": cur, "from_fills": total,
                                                           "stored": stored_b}))  # fmt: skip
+    return out
+
+
+def _reconcile(
+    t: Trader,
+    positions: dict[str, PositionRow],
+    balances: dict[str, float],
+    n_fills: int,
+) -> list[Discrepancy]:
+    """The stored snapshots, then the simulated venue's view (its fill count, its book)."""
+    out = _reconcile_stored(t, positions, balances)
+    venue = t.recorder.venue
+    assert not isinstance(t.venue, VenueLink)
     counters = t.venue.counters()
     if counters["fill_ids"] and counters["fill_ids"] < n_fills:
         out.append(Discrepancy(venue, "fill", {"venue_fills": counters["fill_ids"],

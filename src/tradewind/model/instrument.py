@@ -125,10 +125,10 @@ class Instrument:
         cls, symbol: str, mint: str, decimals: int, quote: str = "USDC", **kw: Any
     ) -> Instrument:
         kw.setdefault("size_increment", 10.0**-decimals)
+        kw.setdefault("base", symbol.partition("/")[0])  # "SOL/USDC" -> SOL; "BONK" -> BONK
         return cls(
             symbol=symbol,
             kind=_SPL_TOKEN,
-            base=symbol,
             quote=quote,
             mint=mint,
             decimals=decimals,

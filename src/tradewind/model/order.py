@@ -265,7 +265,7 @@ class Order:
 class Fill(NamedTuple):
     """One execution of (part of) an order. ``fee`` is in ``fee_currency``, always >= 0 here."""
 
-    fill_id: int
+    fill_id: int | str  # the simulated venue numbers fills; a real venue names them
     client_order_id: str
     instrument: str
     side: OrderSide

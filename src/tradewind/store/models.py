@@ -354,3 +354,41 @@ class AuditRow(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     request_id: Mapped[str] = mapped_column(String(64), default="")
     source: Mapped[str] = mapped_column(String(16), default="api")  # api|cli|node
+
+
+class SolanaSwapRow(Base):
+    """The Solana venue's idempotency ledger: one row per order (client order id).
+
+    Written *before* a transaction is sent (signature, exact wire bytes, last valid block
+    height), so a restart can rebroadcast or resolve the same transaction instead of signing a
+    second one. ``outcome``: PENDING | LANDED | FAILED | EXPIRED | UNKNOWN. Token amounts are
+    integer base units kept as decimal strings (u64 does not fit BIGINT). ``history`` keeps
+    earlier attempts (at most one re-quote) with how each ended.
+    """
+
+    __tablename__ = "solana_swaps"
+    __table_args__ = (Index("ix_solana_swaps_outcome", "venue", "outcome"),)
+
+    client_order_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    venue: Mapped[str] = mapped_column(String(64))
+    instrument: Mapped[str] = mapped_column(String(64))
+    side: Mapped[str] = mapped_column(String(8))
+    input_mint: Mapped[str] = mapped_column(String(64))
+    output_mint: Mapped[str] = mapped_column(String(64))
+    in_amount: Mapped[str] = mapped_column(String(32), default="0")
+    quoted_out: Mapped[str] = mapped_column(String(32), default="0")
+    request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    signature: Mapped[str | None] = mapped_column(String(128), nullable=True, index=True)
+    wire: Mapped[str | None] = mapped_column(Text, nullable=True)  # base64 signed transaction
+    last_valid_block_height: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    outcome: Mapped[str] = mapped_column(String(16), default="PENDING")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str] = mapped_column(Text, default="")
+    filled_qty: Mapped[float] = mapped_column(Num, default=0.0)
+    avg_price: Mapped[float] = mapped_column(Num, default=0.0)
+    fee_lamports: Mapped[int] = mapped_column(BigInteger, default=0)
+    slot: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    ts_fill: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    history: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -69,7 +69,7 @@ from tradewind.model.enums import (
     TimeInForce,
 )
 from tradewind.model.order import Fill, Order
-from tradewind.strategy.indicator import AlignedArray, Indicator, precompute
+from tradewind.strategy.indicator import AlignedArray, Indicator, precompute, recompute
 from tradewind.strategy.params import Parameterized
 
 if TYPE_CHECKING:
@@ -78,6 +78,9 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from tradewind.engine.core import Feed, TradingEngine
+
+    # (function, resolved args, kwargs, feed, the indicators it made)
+    _Recipe = tuple[Any, tuple[Any, ...], dict[str, Any], Feed, tuple[Indicator, ...]]
 
 log = logging.getLogger("tradewind.strategy")
 
@@ -148,6 +151,10 @@ class Strategy(Parameterized):
         super().__init__(**params)
         self._engine: TradingEngine | None = None
         self._primary = ""
+        # how each indicator was made, so a live feed's new bars can extend it
+        self._recipes: list[
+            tuple[Any, tuple[Any, ...], dict[str, Any], Feed, tuple[Indicator, ...]]
+        ] = []
 
     # --- lifecycle (override what you need) ---------------------------------------------------
 
@@ -254,7 +261,19 @@ class Strategy(Parameterized):
             Indicator(label if len(outs) == 1 else f"{label}[{i}]", arr, feed)
             for i, arr in enumerate(outs)
         )
+        self._recipes.append((func, resolved, kw, feed, inds))
         return inds[0] if len(inds) == 1 else inds
+
+    def extend_indicators(self, feed: Feed) -> None:
+        """Recompute the indicators of ``feed`` after a bar was appended to it (live trading).
+        The functions were proven causal when registered, so the old values stay the same."""
+        for func, args, kw, f, inds in self._recipes:
+            if f is feed:
+                for ind, arr in zip(inds, recompute(func, args, kw, feed), strict=True):
+                    ind.replace(arr)
+        for *_, inds in self._recipes:  # cached crossings may pair with a replaced series
+            for ind in inds:
+                ind.forget_crosses()
 
     def _resolve(self, arg: Any, feed: Feed) -> Any:
         if isinstance(arg, Source):

@@ -41,6 +41,17 @@ class Indicator:
         self._feed = feed
         self._crosses: dict[Indicator, list[int]] = {}  # cache for helpers.cross
 
+    def replace(self, values: NDArray[np.float64]) -> None:
+        """The series recomputed over a longer feed (a live bar was appended)."""
+        values = np.ascontiguousarray(values)
+        values.flags.writeable = False
+        self._array = values
+        self._list = values.data
+        self._crosses.clear()
+
+    def forget_crosses(self) -> None:
+        self._crosses.clear()
+
     def __getitem__(self, k: int) -> float:
         i = self._feed.cursor
         if k < 0:
@@ -105,6 +116,13 @@ def precompute(
                     f"are removed ({x[bad]!r} vs {y[bad]!r}); use only past data"
                 )
     return full
+
+
+def recompute(
+    func: Any, args: tuple[Any, ...], kwargs: dict[str, Any], feed: Feed
+) -> tuple[NDArray[np.float64], ...]:
+    """Run ``func`` over the whole (grown) feed again; causality was proven by ``precompute``."""
+    return _call(func, args, kwargs, feed, None)
 
 
 def _call(

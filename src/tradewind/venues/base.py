@@ -102,8 +102,9 @@ class VenueClient(Protocol):
         ``InvalidOrder`` naming the symbol and some that exist."""
         ...
 
-    def bars(self, symbol: str, timeframe: str) -> AsyncIterator[Bar]:
-        """Closed bars only, oldest first, resubscribing after a disconnect."""
+    def bars(self, symbol: str, timeframe: str, since_ns: int | None = None) -> AsyncIterator[Bar]:
+        """Closed bars only, oldest first (history from ``since_ns`` first, when given), then
+        live; resubscribing and back-filling after a disconnect."""
         ...
 
     async def submit(self, order: Order) -> VenueOrder:
