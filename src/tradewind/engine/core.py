@@ -265,8 +265,13 @@ class TradingEngine:
         if self.listener is not None:
             self.listener.on_order(order)
 
-    def order_fill(self, order: Order, fill: Fill) -> None:
+    def order_fill(self, order: Order, fill: Fill, booked: Fill | None = None) -> None:
+        """``fill`` executes (part of) ``order``. ``booked``: what the account really changed by
+        when it differs (a real venue that charges its fee in the asset bought); it is what the
+        portfolio, the bus and the strategy see."""
         self.oms.apply_fill(order, fill)
+        if booked is not None:
+            fill = booked
         self.portfolio.apply_fill(fill)
         if self.bus.active:
             self.bus.publish("fill", fill)

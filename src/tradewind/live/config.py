@@ -77,7 +77,7 @@ class CcxtVenueConfig(LiveVenueConfig):
     market: Literal["spot", "swap"] = "spot"
     api_key_env: str = "TRADEWIND_CCXT_API_KEY"
     secret_env: str = "TRADEWIND_CCXT_SECRET"
-    urls: dict[str, str] = Field(default_factory=dict)  # ccxt urls['api'] overrides (mirrors)
+    urls: dict[str, Any] = Field(default_factory=dict)  # ccxt urls['api'] overrides (mirrors)
     poll_interval: Annotated[float, Field(gt=0)] = 2.0
 
 

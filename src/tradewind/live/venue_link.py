@@ -14,6 +14,9 @@ Rules that keep real money safe:
 * Each venue fill is applied once (``fill_ids``), whatever the number of reports of it.
 * A terminal report (canceled, expired) that says more was filled than we have applied waits
   for those fills, so a late fill never lands on a closed order.
+* An order sized in quote currency (``quote_quantity``: "spend this much") learns its quantity
+  from the venue: its fills are held until the venue reports the order done with its executed
+  quantity, then applied together.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ from typing import Any
 
 from tradewind.engine.core import TradingEngine
 from tradewind.errors import OrderStateUnknown, VenueError
-from tradewind.model.enums import OrderStatus
+from tradewind.model.enums import OrderSide, OrderStatus
+from tradewind.model.instrument import Instrument
 from tradewind.model.order import Fill, Order
 from tradewind.venues.base import VenueClient, VenueFill, VenueOrder
 
@@ -55,6 +59,7 @@ class VenueLink:
         self.fill_ids: set[str] = set()
         self.uncertain: set[str] = set()  # client ids whose submit the venue has not settled
         self._pending_end: dict[str, VenueOrder] = {}  # terminal reports waiting for fills
+        self._held: dict[str, list[VenueFill]] = {}  # fills of quote-sized orders, see above
         self._tasks: set[asyncio.Task[None]] = set()
         self.book: dict[str, list[Order]] = {}  # the simulated venue's; empty for a live venue
 
@@ -163,7 +168,15 @@ class VenueLink:
         ts = report.ts or now_ns()
         if order.status is OrderStatus.SUBMITTED and report.status is not OrderStatus.REJECTED:
             self.engine.order_event(order, OrderStatus.ACCEPTED, ts)
-        if report.status in _TERMINAL or report.status is OrderStatus.FILLED:
+        done = report.status in _TERMINAL or report.status is OrderStatus.FILLED
+        if done and _sized_by_venue(order) and report.filled_qty > 0:
+            order.quantity = report.filled_qty  # what the quote amount bought
+            for vf in self._held.pop(order.client_order_id, []):
+                self.on_fill(vf)
+            if not order.is_open:
+                self.on_change()
+                return
+        if done:
             if report.filled_qty > order.filled_qty + _EPS * max(1.0, order.quantity):
                 self._pending_end[order.client_order_id] = report  # its fills come first
             else:
@@ -192,25 +205,16 @@ class VenueLink:
             return False
         if order.status is OrderStatus.SUBMITTED:
             self.engine.order_event(order, OrderStatus.ACCEPTED, vf.ts)
+        if _sized_by_venue(order):
+            held = self._held.setdefault(order.client_order_id, [])
+            if all(h.fill_id != vf.fill_id for h in held):
+                held.append(vf)
+            return True
         inst = self.engine.instruments[vf.instrument]
-        fee = vf.fee
-        if vf.fee_currency and vf.fee_currency != inst.quote:
-            # the account books fees in its quote currency: a fee charged in the base asset is
-            # valued at the fill price (other assets, e.g. an exchange token, are not converted)
-            fee = fee * vf.price if vf.fee_currency == inst.base else 0.0
-        fill = Fill(
-            vf.fill_id,
-            vf.client_order_id,
-            vf.instrument,
-            vf.side,
-            vf.quantity,
-            vf.price,
-            fee,
-            inst.quote,
-            vf.liquidity,
-            vf.ts,
-        )
-        self.engine.order_fill(order, fill)
+        fee_currency = vf.fee_currency or inst.quote
+        fill = Fill(vf.fill_id, vf.client_order_id, vf.instrument, vf.side, vf.quantity,
+                    vf.price, vf.fee, fee_currency, vf.liquidity, vf.ts)  # fmt: skip
+        self.engine.order_fill(order, fill, booked=_booked(fill, inst, vf.network_fee))
         self.fill_ids.add(vf.fill_id)
         end = self._pending_end.get(order.client_order_id)
         if end is not None and order.filled_qty + _EPS * order.quantity >= end.filled_qty:
@@ -218,3 +222,28 @@ class VenueLink:
             self._end(order, end, end.ts or vf.ts)
         self.on_change()
         return True
+
+
+def _sized_by_venue(order: Order) -> bool:
+    """A quote-sized order whose executed quantity the venue has not reported yet."""
+    return order.quote_quantity is not None and order.quantity == 0.0
+
+
+def _booked(fill: Fill, inst: Instrument, network_fee: bool = False) -> Fill:
+    """The fill as the strategy's account sees it, fees in the quote currency.
+
+    A trading fee charged in the base asset (Binance's default on a buy) changes the base the
+    account holds: a buy brings ``quantity - fee``, a sell takes ``quantity + fee``; the quote
+    paid or received is unchanged, so the fee, valued at the fill price, is booked in quote. A
+    network fee (a Solana transaction's) is paid from the account's reserve: the position is
+    the traded amount, the fee is booked in quote when it is paid in the base asset. A fee in
+    any other asset (an exchange token; SOL for a non-SOL pair) is not booked.
+    """
+    if fill.fee_currency == inst.quote:
+        return fill
+    if fill.fee_currency == inst.base and network_fee:
+        return fill._replace(fee=fill.fee * fill.price, fee_currency=inst.quote)
+    if fill.fee_currency == inst.base and fill.fee:
+        net = fill.quantity - fill.fee if fill.side is OrderSide.BUY else fill.quantity + fill.fee
+        return fill._replace(quantity=net, fee=fill.fee * fill.price, fee_currency=inst.quote)
+    return fill._replace(fee=0.0, fee_currency=inst.quote)

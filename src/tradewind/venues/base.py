@@ -60,6 +60,9 @@ class VenueFill:
     fee_currency: str
     liquidity: LiquiditySide
     ts: int  # ns
+    # a network (transaction) fee paid from the account's reserve, not out of the traded
+    # amount (Solana); otherwise a fee in the asset bought is taken from what was bought
+    network_fee: bool = False
 
 
 @dataclass(frozen=True, slots=True)

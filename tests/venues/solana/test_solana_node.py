@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 
 import pytest
 from solana_fixtures import USDC, World
@@ -16,6 +15,7 @@ from tradewind.live.live_node import LiveNode
 from tradewind.model.data import Bar
 from tradewind.store.models import DiscrepancyRow, FillRow, OrderRow, PositionRow
 from tradewind.strategy import Strategy
+from tradewind.testing.live import run_for_bars
 from tradewind.testing.solana_rpc import NATIVE_MINT, USDC_MINT
 
 
@@ -59,24 +59,13 @@ def node_config(world: World) -> NodeConfig:
     )
 
 
-async def run_until(node: LiveNode, bars: int, timeout: float = 30.0) -> None:
-    task = asyncio.create_task(node.run())
-    deadline = time.monotonic() + timeout
-    while node.cursor + 1 < bars:
-        assert time.monotonic() < deadline, f"only {node.cursor + 1} live bars in {timeout} s"
-        assert not task.done(), task.exception()
-        await asyncio.sleep(0.05)
-    node.stop()
-    await task
-
-
 def test_node_trades_real_swaps_and_restarts_clean(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("TRADEWIND_SOLANA_KEYPAIR", json.dumps(list(bytes(world.kp))))
     usdc0 = world.rpc.token_balance(world.me, USDC_MINT)
     node = LiveNode(node_config(world), world.store)
-    asyncio.run(run_until(node, bars=5))
+    asyncio.run(run_for_bars(node, 5, timeout=30))
     assert node.discrepancies == []
 
     with world.store.session() as s:
@@ -89,8 +78,10 @@ def test_node_trades_real_swaps_and_restarts_clean(
     buy, sell = fills
     assert 0.45 < buy.quantity < 0.5  # ExactIn of the quoted cost: what really arrived
     assert pos.quantity == pytest.approx(buy.quantity - sell.quantity, abs=1e-9)
-    # the chain agrees with the stored fills: USDC paid and received, to the base unit
+    # the chain agrees with the stored fills (the SOL network fee is booked valued in USDC, the
+    # position is what the swaps moved): USDC paid and received, to the base unit
     spent = round(buy.quantity * buy.price * USDC) - round(sell.quantity * sell.price * USDC)
+    assert buy.fee > 0 and buy.fee_currency == "USDC"  # the SOL fee, valued at the fill price
     assert usdc0 - world.rpc.token_balance(world.me, USDC_MINT) == pytest.approx(spent, abs=2)
 
     # a restart rebuilds the account from the store, reconciles with the chain: no difference,

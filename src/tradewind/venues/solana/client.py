@@ -468,6 +468,7 @@ class SolanaVenue:
             fee_currency="SOL",
             liquidity=LiquiditySide.TAKER,
             ts=rec.ts_fill or 0,
+            network_fee=True,  # paid from the SOL reserve, not out of the swap
         )
 
     def _venue_order(
