@@ -79,6 +79,7 @@ class CcxtVenueConfig(LiveVenueConfig):
     secret_env: str = "TRADEWIND_CCXT_SECRET"
     urls: dict[str, Any] = Field(default_factory=dict)  # ccxt urls['api'] overrides (mirrors)
     poll_interval: Annotated[float, Field(gt=0)] = 2.0
+    timeout: Annotated[float, Field(gt=0)] = 10.0  # seconds per request
 
 
 class SolanaNodeVenueConfig(LiveVenueConfig):

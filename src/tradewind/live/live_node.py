@@ -93,6 +93,7 @@ def make_client(cfg: LiveVenueConfig, store: Store) -> VenueClient:
             secret_env=cfg.secret_env,
             urls=cfg.urls or None,
             poll_interval=cfg.poll_interval,
+            timeout=cfg.timeout,
         )
         return client
     raise ConfigError(f"no venue client for venue kind {getattr(cfg, 'kind', '?')!r}")

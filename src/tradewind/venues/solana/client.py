@@ -26,7 +26,7 @@ import statistics
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from solana.exceptions import SolanaRpcException
 from solana.rpc.async_api import AsyncClient
@@ -61,6 +61,7 @@ from tradewind.venues.base import VenueBalance, VenueFill, VenueOrder, VenuePosi
 from tradewind.venues.solana import landing
 from tradewind.venues.solana.jupiter import JupiterClient, JupiterSendUnknown
 from tradewind.venues.solana.ledger import Outcome, SwapLedger, SwapRecord
+from tradewind.venues.solana.rpc import PatientRpc
 from tradewind.venues.solana.signing import fully_signed, sign_own_slot
 from tradewind.venues.solana.wallet import Wallet
 
@@ -119,12 +120,13 @@ class SolanaVenue:
 
     async def connect(self, reports: VenueReports) -> None:
         self._reports = reports
-        self._rpc = AsyncClient(
+        client = AsyncClient(
             self.config.rpc_url,
             commitment=Confirmed,
             timeout=self.config.rpc_timeout,
             max_transport_retries=0,
         )
+        self._rpc = cast(AsyncClient, PatientRpc(client))  # reads ride out 429s
         self._jup = JupiterClient(
             self.config.jupiter_url, self.config.jupiter_api_key, venue=self.name
         )
