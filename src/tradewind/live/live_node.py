@@ -158,6 +158,9 @@ class LiveNode(TradingNode):
         }
         for sc in self.config.strategies:
             self.traders[sc.id] = self._make_trader(sc)
+        listeners, self._listeners = self._listeners, []
+        for fn in listeners:  # subscribed before the traders existed
+            self.subscribe(fn)
 
     def _make_trader(self, sc: StrategyConfig) -> Trader:
         assert self._instrument is not None

@@ -53,7 +53,9 @@ from tradewind.backtest.trades import round_trips
 from tradewind.engine.core import Feed
 from tradewind.errors import ConfigError, OrderRejected, TradewindError
 from tradewind.live.config import NodeConfig, StrategyConfig
+from tradewind.live.live_node import LiveNode
 from tradewind.live.node import Trader, TradingNode, set_halt_mode
+from tradewind.model.data import Bar
 from tradewind.model.enums import OrderSide, OrderStatus, OrderType, TimeInForce
 from tradewind.model.order import Fill, Order
 from tradewind.store import Store
@@ -201,6 +203,20 @@ class ObservedNode(TradingNode):
 
     def step(self) -> None:
         super().step()
+        self._after_step(self)
+
+
+class ObservedLiveNode(LiveNode):
+    """A ``LiveNode`` that reports every processed bar, like ``ObservedNode``."""
+
+    def __init__(
+        self, config: NodeConfig, store: Store, after_step: Callable[[TradingNode], None]
+    ) -> None:
+        super().__init__(config, store)
+        self._after_step = after_step
+
+    def on_bar(self, bar: Bar) -> None:
+        super().on_bar(bar)
         self._after_step(self)
 
 
@@ -414,7 +430,11 @@ class Platform:
         return node
 
     def _build(self, config: NodeConfig, data: dict[str, pd.DataFrame] | None) -> TradingNode:
-        node = ObservedNode(config, self.store, data, self._after_step)
+        node: TradingNode
+        if config.venue.kind == "paper":
+            node = ObservedNode(config, self.store, data, self._after_step)
+        else:  # a real venue: connects, warms up and reconciles when it starts
+            node = ObservedLiveNode(config, self.store, self._after_step)
         node.subscribe(self._node_listener(node))
         return node
 
@@ -470,7 +490,8 @@ class Platform:
             handle.node = self._build(handle.config, handle.data)
             self._load_curves(handle)
         handle.error = ""
-        handle.node.start()
+        if not isinstance(handle.node, LiveNode):  # a live node starts inside run() (I/O)
+            handle.node.start()
         if handle.node.discrepancies:
             self.publish(
                 "alerts",
@@ -550,7 +571,8 @@ class Platform:
         if handle is None or handle.node is not node:
             return
         for sid, t in node.traders.items():
-            handle.curves[sid].append(int(t.engine.clock.now()), t.engine.portfolio.equity())
+            curve = handle.curves.setdefault(sid, EquityCurve())  # a live node's come late
+            curve.append(int(t.engine.clock.now()), t.engine.portfolio.equity())
         if not self._subs:
             return
         try:
@@ -836,7 +858,7 @@ class Platform:
             "fees": _num(pf.total_fees),
             "open_orders": len(t.engine.oms.open),
             "positions": positions,
-            "metrics": handle.curves[t.id].metrics(t),
+            "metrics": handle.curves.setdefault(t.id, EquityCurve()).metrics(t),
         }
 
     def candles(
