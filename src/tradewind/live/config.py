@@ -97,6 +97,8 @@ class SolanaNodeVenueConfig(LiveVenueConfig):
     sol_reserve_lamports: Annotated[int, Field(ge=0)] = 10_000_000
     max_priority_lamports: Annotated[int, Field(ge=0)] = 1_000_000
     price_poll_seconds: Annotated[float, Field(gt=0)] = 5.0
+    history_pool: str | None = None  # warm-up bars: GeckoTerminal OHLCV of this pool address
+    history_url: str = "https://api.geckoterminal.com"
 
 
 AnyVenueConfig = Annotated[

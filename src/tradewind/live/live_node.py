@@ -81,6 +81,8 @@ def make_client(cfg: LiveVenueConfig, store: Store) -> VenueClient:
             max_priority_lamports=cfg.max_priority_lamports,
             price_poll_seconds=cfg.price_poll_seconds,
             name=cfg.name or "solana",
+            history_pool=cfg.history_pool,
+            history_url=cfg.history_url,
         )
         return SolanaVenue(sol_cfg, Wallet.from_env(cfg.keypair_env), store)
     if isinstance(cfg, CcxtVenueConfig):
@@ -144,7 +146,8 @@ class LiveNode(TradingNode):
         await self.client.connect(self)
         found = await self.client.instruments([self.symbol])
         self._instrument = found[self.symbol]
-        start = now_ns() - (self.vcfg.warmup + 1) * self.tf_ns
+        # the warm-up bars, the newest closed one (the first live bar) and the one forming now
+        start = now_ns() - (self.vcfg.warmup + 2) * self.tf_ns
         self._bars = self.client.bars(self.symbol, self.vcfg.timeframe, since_ns=start)
         history: list[Bar] = []
         while True:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 import pytest
 from solana_fixtures import USDC, World
@@ -100,3 +101,65 @@ def test_node_trades_real_swaps_and_restarts_clean(
     with world.store.session() as s:
         assert s.scalar(select(DiscrepancyRow).where(DiscrepancyRow.node_id == "sol-node")) is None
         assert len(list(s.scalars(select(OrderRow)))) == 2
+
+
+def test_warm_up_history_comes_from_geckoterminal(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Solana node's warm-up bars are GeckoTerminal's OHLCV of the configured pool (Price V3
+    has no history), served here in GeckoTerminal's documented shape (newest first)."""
+    import http.server
+    import threading
+    import urllib.parse
+
+    minute = 60_000_000_000
+    newest = time.time_ns() // minute * minute - minute  # the last closed minute
+    served = [
+        [(newest - k * minute) // 1_000_000_000, 150 + k, 151 + k, 149 + k, 150.5 + k, 1000.0]
+        for k in range(40)
+    ]  # newest first, as GeckoTerminal sends them
+    seen: list[str] = []
+
+    class Gecko(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            url = urllib.parse.urlparse(self.path)
+            seen.append(url.path)
+            before = int(urllib.parse.parse_qs(url.query)["before_timestamp"][0])
+            rows = [r for r in served if r[0] < before]
+            body = json.dumps({"data": {"attributes": {"ohlcv_list": rows}}}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Gecko)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("TRADEWIND_SOLANA_KEYPAIR", json.dumps(list(bytes(world.kp))))
+    cfg = node_config(world).model_dump(mode="json")
+    cfg["venue"].update(
+        timeframe="1m", warmup=30, history_pool="PoolAddr1111",
+        history_url=f"http://127.0.0.1:{server.server_address[1]}",
+    )  # fmt: skip
+    cfg["strategies"] = [{"id": "sma", "strategy": "sma_cross", "params": {"fast": 3, "slow": 8}}]
+    node = LiveNode(NodeConfig.model_validate(cfg), world.store)
+
+    async def start() -> None:
+        await node.start_live()
+        await node.client.close()
+
+    try:
+        asyncio.run(start())
+    finally:
+        server.shutdown()
+    assert seen and seen[0] == "/api/v2/networks/solana/pools/PoolAddr1111/ohlcv/minute"
+    feed = node.traders["sma"].engine.exec_feed["SOL/USDC"]
+    oldest_first = served[::-1]
+    assert list(feed.arrays["close"]) == [r[4] for r in oldest_first[-31:-1]]
+    assert list(feed.arrays["ts"]) == [r[0] * 1_000_000_000 for r in oldest_first[-31:-1]]
+    assert feed.cursor == len(feed) - 1  # the strategy reads them (indicators warm) ...
+    with world.store.session() as s:
+        assert s.scalar(select(OrderRow)) is None  # ... but never trades on history

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import statistics
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -49,6 +50,7 @@ from tradewind.errors import (
     InsufficientFunds,
     InvalidOrder,
     OrderStateUnknown,
+    TradewindError,
     VenueError,
     VenueUnavailable,
 )
@@ -64,6 +66,8 @@ from tradewind.venues.solana.ledger import Outcome, SwapLedger, SwapRecord
 from tradewind.venues.solana.rpc import PatientRpc
 from tradewind.venues.solana.signing import fully_signed, sign_own_slot
 from tradewind.venues.solana.wallet import Wallet
+
+log = logging.getLogger("tradewind.venues.solana")
 
 SLIPPAGE_EXCEEDED = 6001
 TOKEN_ACCOUNT_RENT = 2_039_280  # lamports for a 165-byte token account
@@ -84,6 +88,9 @@ class SolanaVenueConfig:
     price_poll_seconds: float = 5.0
     rpc_timeout: float = 10.0
     name: str = "solana"
+    # warm-up history: GeckoTerminal OHLCV of this pool (its base token's USD price)
+    history_pool: str | None = None
+    history_url: str = "https://api.geckoterminal.com"
 
 
 @dataclass(frozen=True)
@@ -571,8 +578,45 @@ class SolanaVenue:
     async def bars(
         self, symbol: str, timeframe: str, since_ns: int | None = None
     ) -> AsyncIterator[Bar]:
-        """Closed bars built from Jupiter Price V3 polls (USD prices; base/quote ratio).
-        Price V3 has no history: ``since_ns`` is ignored (no warm-up bars)."""
+        """Closed bars: history from ``since_ns`` (GeckoTerminal OHLCV of ``history_pool``, when
+        configured; Price V3 has none), then bars built from Jupiter Price V3 polls (USD prices;
+        base/quote ratio)."""
+        last = -1
+        if since_ns is not None and self.config.history_pool:
+            for bar in await self._history(symbol, timeframe, since_ns):
+                last = bar.ts
+                yield bar
+        async for bar in self._polled_bars(symbol, timeframe):
+            if bar.ts > last:
+                yield bar
+
+    async def _history(self, symbol: str, timeframe: str, since_ns: int) -> list[Bar]:
+        from tradewind.data.sources.geckoterminal import GeckoTerminalSource
+
+        pool = self.config.history_pool or ""
+
+        def fetch() -> list[Bar]:
+            src = GeckoTerminalSource(self.config.history_url, network="solana")
+            try:
+                out: list[Bar] = []
+                for df in src.fetch_ohlcv(pool, timeframe, since_ns):
+                    cols = [df[k].to_numpy() for k in ("ts", "open", "high", "low", "close")]
+                    vol = df["volume"].to_numpy()
+                    for i in range(len(df)):
+                        o, h, lo, c = (float(col[i]) for col in cols[1:])
+                        out.append(Bar(symbol, timeframe, int(cols[0][i]), o, h, lo, c,
+                                       float(vol[i])))  # fmt: skip
+                return out
+            finally:
+                src.close()
+
+        try:
+            return await asyncio.to_thread(fetch)
+        except TradewindError as exc:
+            log.warning("%s: no warm-up history for %s: %s", self.name, symbol, exc)
+            return []
+
+    async def _polled_bars(self, symbol: str, timeframe: str) -> AsyncIterator[Bar]:
         inst = await self._instrument(symbol)
         assert inst.mint is not None
         tf = timeframe_to_ns(timeframe)
