@@ -24,7 +24,7 @@ def test_fills_and_order_changes_are_reported_once_across_polls(
     resting = Order("BTC/USDT", BUY, 0.01, OrderType.LIMIT, price=49900)
 
     async def go() -> None:
-        venue = make_venue()
+        venue = make_venue(report_task=False)  # only the polls below (no racing background poll)
         try:
             await venue.instruments(["BTC/USDT"])
             await venue.connect(recorder)

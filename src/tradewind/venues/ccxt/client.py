@@ -91,6 +91,7 @@ class CcxtVenue:
         urls: Mapping[str, Any] | None = None,
         options: Mapping[str, Any] | None = None,
         poll_interval: float = 1.0,
+        report_task: bool = True,
         timeout: float = 10.0,
         max_retries: int = 5,
         backoff_base: float = 0.5,
@@ -119,6 +120,7 @@ class CcxtVenue:
         self.name = exchange
         self.market_type = market
         self.poll_interval = poll_interval
+        self.report_task = report_task  # False: the caller polls (``poll_reports``) itself
         self.max_retries = max_retries
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
@@ -184,7 +186,7 @@ class CcxtVenue:
         start_ms = self._now_ns() // NS
         for symbol in self._symbols:
             self._fill_cursor.setdefault(symbol, start_ms)
-        if self._task is None:
+        if self._task is None and self.report_task:
             self._task = asyncio.create_task(self._poll_forever(), name=f"{self.name}-reports")
 
     async def close(self) -> None:
