@@ -29,7 +29,6 @@ import logging
 import signal
 import time
 from collections.abc import AsyncIterator
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -45,7 +44,7 @@ from tradewind.live.config import (
     SolanaNodeVenueConfig,
     StrategyConfig,
 )
-from tradewind.live.node import NodeStatus, Trader, TradingNode, flatten_positions, order_prefix
+from tradewind.live.node import NodeStatus, Trader, TradingNode, order_prefix
 from tradewind.live.recorder import Recorder
 from tradewind.live.recovery import Discrepancy
 from tradewind.live.venue_link import VenueLink, now_ns
@@ -108,23 +107,12 @@ class LiveNode(TradingNode):
         venue = config.venue
         if not isinstance(venue, LiveVenueConfig):
             raise ConfigError("LiveNode needs a real venue (venue.kind ccxt or solana)")
-        self.config = config
-        self.store = store
-        self.id = config.id
+        self._init_state(config, store)  # cursor: live bars processed over the node's lifetime
         self.vcfg = venue
         self.client = client if client is not None else make_client(venue, store)
         self.symbol = venue.symbol
         self.tf_ns = timeframe_to_ns(venue.timeframe)
         self.frames: dict[str, pd.DataFrame] = {}
-        self.traders: dict[str, Trader] = {}
-        self.cursor = -1  # live bars processed (over the node's lifetime)
-        self.bars = 0
-        self.state = "starting"
-        self.halt_mode = ""
-        self.discrepancies: list[Discrepancy] = []
-        self._stop = asyncio.Event()
-        self._listeners = []
-        self._since_commit = 0
         self._changed = asyncio.Event()
         self._instrument: Instrument | None = None
         self._bars: AsyncIterator[Bar] | None = None
@@ -352,7 +340,6 @@ class LiveNode(TradingNode):
                 await self.start_live()
             print(f"node {self.id}: trading {self.symbol} on {self.venue_name} (live)", flush=True)
             await self._trade()
-            self.commit()
             await self._shutdown_live()
         finally:
             await self.client.close()
@@ -430,28 +417,9 @@ class LiveNode(TradingNode):
                 self.state = "halted"
 
     async def _shutdown_live(self) -> None:
-        for t in self.traders.values():
-            if self.config.on_stop == "cancel":
-                t.backtest.strategy.cancel_all()
-            if self.config.flatten_on_stop:
-                flatten_positions(t)
-        for link in self.links():
-            await link.drain()
-        self.commit()
-        for t in self.traders.values():
-            t.backtest.strategy.on_stop()
-        self.state = "stopped"
-        self._set_status(self.state)
-        self._emit("node", {"event": self.state, "cursor": self.cursor})
-
-    def checkpoint(self) -> dict[str, Any]:
-        return {
-            "cursor": self.cursor,
-            "traders": {
-                t.id: {"seq": t.seq, "strategy": t.backtest.strategy.on_save()}
-                for t in self.traders.values()
-            },
-        }
+        self.stop_orders()
+        await self.drain()  # the cancels (and a flatten) answered and committed
+        self.finish("stopped")
 
     async def drain(self) -> None:
         """Wait for every venue request in flight, then commit (tests, shutdown)."""

@@ -114,9 +114,7 @@ class TradingNode:
         store: Store,
         data: dict[str, pd.DataFrame] | None = None,
     ) -> None:
-        self.config = config
-        self.store = store
-        self.id = config.id
+        self._init_state(config, store)
         frames = data if data is not None else _load_data(config)
         if config.symbol is not None:
             if config.symbol not in frames:
@@ -129,19 +127,26 @@ class TradingNode:
             )
         self.symbol = next(iter(frames))
         self.frames = frames
+        for sc in config.strategies:
+            self.traders[sc.id] = self._make_trader(sc)
+        self.bars = len(next(iter(frames.values())))
+
+    # --- construction -------------------------------------------------------------------------
+
+    def _init_state(self, config: NodeConfig, store: Store) -> None:
+        """What every node keeps, whatever its feed and venue."""
+        self.config = config
+        self.store = store
+        self.id = config.id
         self.traders: dict[str, Trader] = {}
         self.cursor = -1  # the last bar whose effects are committed
+        self.bars = 0
         self.state = "starting"
         self.halt_mode = ""
         self.discrepancies: list[Discrepancy] = []
         self._stop = asyncio.Event()
         self._listeners: list[Listener] = []
         self._since_commit = 0
-        for sc in config.strategies:
-            self.traders[sc.id] = self._make_trader(sc)
-        self.bars = len(next(iter(frames.values())))
-
-    # --- construction -------------------------------------------------------------------------
 
     @property
     def stage(self) -> str:
@@ -341,15 +346,23 @@ class TradingNode:
     def shutdown(self, *, finished: bool = False) -> None:
         """Cancel (or keep) open orders, optionally flatten, store the final state."""
         if not finished:
-            for t in self.traders.values():
-                if self.config.on_stop == "cancel":
-                    t.backtest.strategy.cancel_all()
-                if self.config.flatten_on_stop:
-                    flatten_positions(t)
+            self.stop_orders()
             self.commit()
+        self.finish("finished" if finished else "stopped")
+
+    def stop_orders(self) -> None:
+        """On a stop: cancel open orders (``on_stop: cancel``), flatten if configured."""
+        for t in self.traders.values():
+            if self.config.on_stop == "cancel":
+                t.backtest.strategy.cancel_all()
+            if self.config.flatten_on_stop:
+                flatten_positions(t)
+
+    def finish(self, state: str) -> None:
+        """The strategies' ``on_stop`` and the final state, stored and announced."""
         for t in self.traders.values():
             t.backtest.strategy.on_stop()
-        self.state = "finished" if finished else "stopped"
+        self.state = state
         self._set_status(self.state)
         self._emit("node", {"event": self.state, "cursor": self.cursor})
 

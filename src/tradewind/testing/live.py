@@ -28,3 +28,12 @@ async def run_for_bars(
     await asyncio.sleep(settle)
     node.stop()
     await task
+
+
+async def start_and_close(node: LiveNode) -> None:
+    """What a restart does before any strategy trades — connect, warm up, restore from the
+    store, reconcile with the venue — then disconnect."""
+    try:
+        await node.start_live()
+    finally:
+        await node.client.close()

@@ -19,7 +19,7 @@ from tradewind.store import Store
 from tradewind.store.models import DiscrepancyRow, FillRow, OrderRow
 from tradewind.strategy import Strategy
 from tradewind.testing.binance_standin import DEFAULT_KEY, DEFAULT_SECRET, BinanceStandin
-from tradewind.testing.live import run_for_bars
+from tradewind.testing.live import run_for_bars, start_and_close
 
 
 class RestAndBuy(Strategy):
@@ -132,11 +132,7 @@ def test_node_trades_and_restart_adopts_what_happened_while_down(
 
         again = LiveNode(config(ex), store)
 
-        async def restart() -> None:
-            await again.start_live()
-            await again.client.close()
-
-        asyncio.run(restart())
+        asyncio.run(start_and_close(again))
     assert again.discrepancies == []
     trader = again.traders["rb"]
     oms = trader.engine.oms

@@ -25,7 +25,7 @@ from tradewind.testing.binance_standin import (
     BinanceStandin,
     SymbolSpec,
 )
-from tradewind.testing.live import run_for_bars
+from tradewind.testing.live import run_for_bars, start_and_close
 
 ORDER = "/api/v3/order"
 
@@ -100,11 +100,7 @@ def test_after_a_fault_the_exchange_and_the_store_agree(
     asyncio.run(run_for_bars(node, 6, timeout=40, settle=1.5))
     again = LiveNode(config(ex), store)  # a restart reconciles whatever was still unsettled
 
-    async def restart() -> None:
-        await again.start_live()
-        await again.client.close()
-
-    asyncio.run(restart())
+    asyncio.run(start_and_close(again))
 
     with store.session() as s:
         orders = {o.client_order_id: o for o in s.scalars(select(OrderRow))}

@@ -16,7 +16,7 @@ from tradewind.live.live_node import LiveNode
 from tradewind.model.data import Bar
 from tradewind.store.models import DiscrepancyRow, FillRow, OrderRow, PositionRow
 from tradewind.strategy import Strategy
-from tradewind.testing.live import run_for_bars
+from tradewind.testing.live import run_for_bars, start_and_close
 from tradewind.testing.solana_rpc import NATIVE_MINT, USDC_MINT
 
 
@@ -89,11 +89,7 @@ def test_node_trades_real_swaps_and_restarts_clean(
     # no order sent again
     again = LiveNode(node_config(world), world.store)
 
-    async def restart() -> None:
-        await again.start_live()
-        await again.client.close()
-
-    asyncio.run(restart())
+    asyncio.run(start_and_close(again))
     assert again.discrepancies == []
     trader = again.traders["bts"]
     assert trader.engine.portfolio.qty["SOL/USDC"] == pytest.approx(pos.quantity, abs=1e-12)
@@ -147,12 +143,8 @@ def test_warm_up_history_comes_from_geckoterminal(
     cfg["strategies"] = [{"id": "sma", "strategy": "sma_cross", "params": {"fast": 3, "slow": 8}}]
     node = LiveNode(NodeConfig.model_validate(cfg), world.store)
 
-    async def start() -> None:
-        await node.start_live()
-        await node.client.close()
-
     try:
-        asyncio.run(start())
+        asyncio.run(start_and_close(node))
     finally:
         server.shutdown()
     assert seen and seen[0] == "/api/v2/networks/solana/pools/PoolAddr1111/ohlcv/minute"

@@ -16,7 +16,7 @@ from tradewind.live.live_node import LiveNode
 from tradewind.model.data import Bar
 from tradewind.store.models import FillRow, OrderRow
 from tradewind.strategy import Strategy
-from tradewind.testing.live import run_for_bars
+from tradewind.testing.live import run_for_bars, start_and_close
 from tradewind.testing.solana_rpc import NATIVE_MINT, USDC_MINT
 
 
@@ -93,11 +93,7 @@ def test_after_a_fault_the_chain_and_the_store_agree(
     world.rpc.faults.rate_limit_every = 0
     again = LiveNode(config(world, mode), world.store)
 
-    async def restart() -> None:
-        await again.start_live()
-        await again.client.close()
-
-    asyncio.run(restart())
+    asyncio.run(start_and_close(again))
     assert again.discrepancies == []
 
     with world.store.session() as s:

@@ -140,7 +140,14 @@ class TokenBucket:
                 self._tokens -= 1.0
 
 
-def retry_delay(response: httpx.Response, attempt: int, base: float, cap: float) -> float:
+class HasHeaders(Protocol):
+    """An HTTP response of any client (httpx, httpx2): only its headers are read."""
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+
+def retry_delay(response: HasHeaders, attempt: int, base: float, cap: float) -> float:
     """Seconds to wait before retrying ``response``: the provider's ``Retry-After`` (seconds
     or an HTTP date) or ``x-ratelimit-reset`` (unix seconds, or seconds from now when small)
     when present, else exponential backoff with full jitter."""

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 import ccxt
 
+from tradewind.data.sources.base import redact as redact_values
 from tradewind.errors import (
     InsufficientFunds,
     InvalidOrder,
@@ -29,10 +30,7 @@ _BODY = re.compile(r"\{.*\}", re.S)
 
 def redact(text: str, secrets: Iterable[str]) -> str:
     """``text`` without the given secret values and without any request signature."""
-    for value in secrets:
-        if value:
-            text = text.replace(value, "***")
-    return _SIGNATURE.sub(r"\1***", text)
+    return _SIGNATURE.sub(r"\1***", redact_values(text, tuple(secrets)))
 
 
 class RedactingFilter(logging.Filter):

@@ -2,21 +2,23 @@
 
 Public RPCs answer HTTP 429 readily (solana-py raises ``SolanaRpcException`` around httpx2's
 ``HTTPStatusError``). A read is safe to repeat, so every RPC method except the sends is retried
-on 429 — after the ``Retry-After`` the server asked for, else exponential backoff with jitter —
-up to ``attempts`` times. Sends are left to the landing loop, which owns their retry rules.
+on 429 — after the wait the server asked for (``Retry-After`` / ``x-ratelimit-reset``, read by
+the data layer's ``retry_delay``), else exponential backoff with jitter — up to ``attempts``
+times. Sends are left to the landing loop, which owns their retry rules.
 """
 
 from __future__ import annotations
 
 import asyncio
 import inspect
-import random
 from collections.abc import Callable
 from typing import Any
 
 import httpx2
 from solana.exceptions import SolanaRpcException
 from solana.rpc.async_api import AsyncClient
+
+from tradewind.data.sources.base import retry_delay
 
 _SENDS = frozenset({"send_raw_transaction", "send_transaction"})
 
@@ -28,14 +30,7 @@ def rate_limit_wait(exc: BaseException, attempt: int, base: float, cap: float) -
     while cur is not None and id(cur) not in seen:
         seen.add(id(cur))
         if isinstance(cur, httpx2.HTTPStatusError) and cur.response.status_code == 429:
-            header = cur.response.headers.get("retry-after")
-            try:
-                asked = float(header) if header is not None else None
-            except ValueError:
-                asked = None
-            if asked is not None and asked > 0:
-                return min(asked, cap)
-            return float(min(cap, base * 2**attempt) * (0.5 + random.random() / 2))
+            return retry_delay(cur.response, attempt, base, cap)
         cur = cur.__cause__ or cur.__context__
     return None
 
